@@ -1,0 +1,220 @@
+"""Rule objects -> experta rules on a generated ``KnowledgeEngine`` subclass.
+
+Conditions stay data all the way down: each test becomes a small closure over a
+literal (no ``eval``), each ``$variable`` an experta ``MATCH`` binding (which the
+Rete network joins across patterns), comparisons between variables a ``TEST``,
+and ``unless`` patterns ``NOT`` s. The right-hand side of every compiled rule is
+the same function: it hands the rule id and the matched context to whoever is
+listening (a :class:`~engine.session.Session`), so the compiled engine itself
+holds no consultation state and can be reset and reused for many patients.
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+from .compat import AS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, Strategy
+from .model import FieldSpec, KnowledgeBase, Test, Var
+from .model import Rule as KbRule
+from .rule_parser import bound_fields
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
+
+VAR_PREFIX = "v_"  # experta context names of $variables
+FACT_PREFIX = "f_"  # experta context names of the facts matched by `when` patterns
+COMPARED_PREFIX = "c_"  # experta context names of fields compared with a variable
+FACT_ID_KEY = "_fid"  # keeps two identical input facts (two equal scars) apart
+
+
+class FiringListener(Protocol):
+    def on_fire(self, rule: KbRule, context: Mapping[str, Any]) -> None: ...
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality that does not confuse true with 1, as Python's does."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    return a == b
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _predicate(test: Test) -> Callable[[Any], bool]:
+    op, value = test.op, test.value
+    if op == "eq":
+        return lambda v: same(v, value)
+    if op == "any":
+        return lambda v: any(same(v, x) for x in value)
+    if op == "not":
+        return lambda v: not any(same(v, x) for x in value)
+    if op == "contains":
+        return lambda v: isinstance(v, tuple) and any(same(x, value) for x in v)
+    compare = _COMPARE[op]
+    # A missing (null) value satisfies no comparison: unknown is not "less than 6".
+    return lambda v: _number(v) and compare(v, value)
+
+
+def _field_expr(tests: tuple[Test, ...], compared_as: str, checks: list[Any]) -> Any:
+    """The experta constraint for one field; comparisons with variables go to ``checks``."""
+    parts = []
+    for test in tests:
+        if not isinstance(test.value, Var):
+            parts.append(P(_predicate(test)))
+        elif test.op in ("eq", "bind"):
+            parts.append(getattr(MATCH, VAR_PREFIX + test.value.name))
+        else:
+            if all(c[1] != compared_as for c in checks):
+                parts.append(getattr(MATCH, compared_as))
+            checks.append((test.op, compared_as, VAR_PREFIX + test.value.name))
+    expr = parts[0]
+    for part in parts[1:]:
+        expr = expr & part
+    return expr
+
+
+def _keyword_function(names: list[str], body: Callable[..., bool]) -> Callable[..., bool]:
+    """A function experta's TEST will call with exactly these context names."""
+
+    def test(**context: Any) -> bool:
+        return body(**context)
+
+    test.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names]
+    )
+    return test
+
+
+def _compare_vars(op: str, left: str, right: str) -> Callable[..., bool]:
+    compare = _COMPARE[op]
+
+    def body(**context: Any) -> bool:
+        a, b = context.get(left), context.get(right)
+        return _number(a) and _number(b) and compare(a, b)
+
+    return _keyword_function([left, right], body)
+
+
+class DeterministicDepthStrategy(Strategy):
+    """CLIPS' depth strategy with a total order.
+
+    experta orders the agenda by salience and then by the ids of the matched
+    facts; activations that tie on both are ordered by how the Rete network
+    happened to be built, which follows Python's per-process hash seed. Adding
+    the rule's position in the knowledge base as the last key makes the order of
+    firings, and so every trace, identical from run to run.
+    """
+
+    @lru_cache(maxsize=65536)  # noqa: B019 - activations are short-lived; this mirrors experta's own strategy
+    def get_key(self, activation: Any) -> tuple[Any, ...]:
+        facts = sorted((f["__factid__"] for f in activation.facts), reverse=True)
+        return (activation.rule.salience, facts, -activation.rule.cx_index)
+
+    def _update_agenda(self, agenda: Any, added: Any, removed: Any) -> None:
+        import bisect
+
+        for act in removed:
+            act.key = self.get_key(act)
+            idx = bisect.bisect_left(agenda.activations, act)
+            for offset in (0, 1, -1):
+                j = idx + offset
+                if 0 <= j < len(agenda.activations) and agenda.activations[j] == act:
+                    del agenda.activations[j]
+                    break
+        for act in sorted(added, key=self.get_key):
+            act.key = self.get_key(act)
+            bisect.insort(agenda.activations, act)
+
+
+class CompiledEngine(KnowledgeEngine):
+    """Base of every generated engine: forwards firings to the current listener."""
+
+    __strategy__ = DeterministicDepthStrategy
+    cx_rules: Mapping[str, KbRule] = {}
+    cx_fact_classes: Mapping[str, type] = {}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listener: FiringListener | None = None
+
+    def cx_fire(self, rule_name: str, context: Mapping[str, Any]) -> None:
+        assert self.listener is not None, "a compiled engine runs inside a Session"
+        self.listener.on_fire(self.cx_rules[rule_name], context)
+
+
+@dataclass(frozen=True)
+class CompiledKB:
+    """A knowledge base ready to run: build once per process, reset per patient."""
+
+    kb: KnowledgeBase
+    engine_class: type[CompiledEngine]
+    fact_classes: Mapping[str, type]
+    uses_catalogue: bool
+    var_fields: Mapping[str, Mapping[str, FieldSpec]]  # rule id -> $var -> the field binding it
+
+    def new_engine(self) -> CompiledEngine:
+        return self.engine_class()
+
+
+def _python_name(rule: KbRule) -> str:
+    return f"r{rule.index:04d}_" + re.sub(r"[^0-9a-zA-Z_]", "_", rule.id)
+
+
+def _compile_rule(rule: KbRule, classes: Mapping[str, type]) -> tuple[str, Rule]:
+    lhs: list[Any] = []
+    checks: list[tuple[str, str, str]] = []
+    for i, pattern in enumerate(rule.when):
+        fields = {
+            c.field: _field_expr(c.tests, f"{COMPARED_PREFIX}{i}_{c.field}", checks)
+            for c in pattern.constraints
+        }
+        lhs.append(getattr(AS, f"{FACT_PREFIX}{i}") << classes[pattern.template](**fields))
+    # Comparisons between variables run once every pattern has bound its values.
+    lhs.extend(TEST(_compare_vars(op, left, right)) for op, left, right in checks)
+    for pattern in rule.unless:
+        fields = {c.field: _field_expr(c.tests, "", []) for c in pattern.constraints}
+        lhs.append(NOT(classes[pattern.template](**fields)))
+    name = _python_name(rule)
+
+    def action(engine: CompiledEngine, **context: Any) -> None:
+        engine.cx_fire(name, context)
+
+    action.__name__ = action.__qualname__ = name
+    action.cx_index = rule.index  # type: ignore[attr-defined]
+    return name, Rule(*lhs, salience=rule.salience)(action)
+
+
+def compile_kb(kb: KnowledgeBase) -> CompiledKB:
+    classes = {name: type(f"T_{name}", (Fact,), {}) for name in kb.templates}
+    namespace: dict[str, Any] = {}
+    rules_by_name: dict[str, KbRule] = {}
+    for rule in kb.rules:
+        name, compiled = _compile_rule(rule, classes)
+        namespace[name] = compiled
+        rules_by_name[name] = rule
+    namespace["cx_rules"] = rules_by_name
+    namespace["cx_fact_classes"] = classes
+    engine_class = type(
+        f"Engine_{re.sub(r'[^0-9a-zA-Z_]', '_', kb.name)}", (CompiledEngine,), namespace
+    )
+    uses_catalogue = any(p.template == "treatment" for r in kb.rules for p in r.patterns)
+    var_fields = {rule.id: bound_fields(rule.when, kb.templates) for rule in kb.rules}
+    return CompiledKB(
+        kb=kb,
+        engine_class=engine_class,
+        fact_classes=classes,
+        uses_catalogue=uses_catalogue,
+        var_fields=var_fields,
+    )

@@ -1,0 +1,264 @@
+"""The validated knowledge base as frozen objects.
+
+Everything downstream (compiler, session, renderers) works on these objects and
+never on raw YAML, so a value that got here has already been checked against its
+template and every reference (template, field, treatment id, variable) resolved.
+The vocabulary is CLIPS': templates describe facts, rules have patterns on the
+left and actions on the right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an object was defined, for messages and for ``kb show``."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+# --- templates ------------------------------------------------------------
+
+FIELD_TYPES = ("integer", "number", "boolean", "string", "list")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One slot of a template, with its CLIPS-like constraints."""
+
+    name: str
+    type: str
+    description: str = ""
+    allowed: tuple[Any, ...] | None = None  # for strings, and for the items of lists
+    labels: Mapping[Any, str] = field(default_factory=dict)
+    minimum: float | None = None
+    maximum: float | None = None
+    nullable: bool = False
+    required: bool = False
+    default: Any = None
+    has_default: bool = False
+
+    def label(self, value: Any) -> str:
+        """The words for a value, as an explanation should show it to a person."""
+        if isinstance(value, (list, tuple)):
+            return ", ".join(self.label(v) for v in value) or "none"
+        if value in self.labels:
+            return self.labels[value]
+        if value is None:
+            return "not given"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).replace("_", " ")
+
+    def accepts(self, value: Any) -> bool:
+        """Whether a literal in a rule could ever equal a value of this field."""
+        if value is None:
+            return self.nullable
+        if self.type == "list":
+            return self.allowed is None or value in self.allowed
+        if self.type == "boolean":
+            return isinstance(value, bool)
+        if self.type in ("integer", "number"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return False
+            if self.type == "integer" and not float(value).is_integer():
+                return False
+            if self.minimum is not None and value < self.minimum:
+                return False
+            return not (self.maximum is not None and value > self.maximum)
+        if not isinstance(value, str):
+            return False
+        return self.allowed is None or value in self.allowed
+
+    def describe_allowed(self) -> str:
+        if self.allowed is not None:
+            return "one of " + ", ".join(map(str, self.allowed))
+        if self.type in ("integer", "number"):
+            lo = "" if self.minimum is None else f" from {_num(self.minimum)}"
+            hi = "" if self.maximum is None else f" to {_num(self.maximum)}"
+            return f"{'an' if self.type == 'integer' else 'a'} {self.type}{lo}{hi}"
+        return f"a {self.type}"
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How a template's facts come from the patient file: one mapping or a list."""
+
+    key: str
+    many: bool
+    min_items: int = 0
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    description: str
+    fields: Mapping[str, FieldSpec]
+    input: InputSpec | None
+    where: Where
+    builtin: bool = False
+
+
+# --- the catalogue --------------------------------------------------------
+
+RECOMMENDATION_KINDS = ("procedure", "combination", "home_care", "prerequisite", "lifestyle")
+CATALOGUE_KINDS = ("procedure", "home_care", "prerequisite", "lifestyle", "unsafe")
+TIERS = ("first_line", "second_line", "adjunct")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class RoutineSpec:
+    """Where a home-care item goes in the daily routine."""
+
+    morning: bool
+    evening: bool
+    order: int
+    nights_per_week: int  # evening nights in the starting schedule (7 = nightly)
+    not_same_night_as: tuple[str, ...]
+    how: str
+
+
+@dataclass(frozen=True)
+class Treatment:
+    id: str
+    title: str
+    kind: str
+    summary: str
+    best_for: tuple[str, ...]
+    how_it_works: str
+    sessions: str
+    downtime_min: float
+    downtime_max: float
+    results: str
+    effectiveness: str
+    cost: str
+    cautions: tuple[str, ...]
+    sources: tuple[str, ...]
+    tags: tuple[str, ...]
+    routine: RoutineSpec | None
+    where: Where
+    order: int  # position in the catalogue, the last tie-breaker of ranking
+
+
+# --- rules ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Var:
+    """A ``$name`` in a rule: bound by the first pattern that mentions it."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"${self.name}"
+
+
+@dataclass(frozen=True)
+class Test:
+    """One constraint on one field. ``op`` is eq, any, lt, lte, gt, gte, in, not, contains, bind."""
+
+    op: str
+    value: Any  # a literal, a tuple of literals, or a Var
+
+
+@dataclass(frozen=True)
+class FieldConstraint:
+    field: str
+    tests: tuple[Test, ...]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    template: str
+    constraints: tuple[FieldConstraint, ...]
+    negated: bool
+    where: Where
+
+    def binds(self) -> tuple[str, ...]:
+        return tuple(
+            t.value.name
+            for c in self.constraints
+            for t in c.tests
+            if t.op in ("eq", "bind") and isinstance(t.value, Var)
+        )
+
+
+ACTION_KINDS = ("recommend", "avoid", "combine", "assert", "caution", "note")
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    target: str | Var | None = None  # treatment id for recommend/avoid/caution
+    text: str = ""  # explain / reason / rationale / caution text / note text
+    tier: str = "first_line"
+    targets: tuple[str | Var, ...] = ()
+    components: tuple[str, ...] = ()
+    sequence: str = ""
+    template: str = ""  # for assert
+    values: Mapping[str, Any] = field(default_factory=dict)  # for assert: literal or Var
+    where: Where = Where("")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    salience: int
+    when: tuple[Pattern, ...]
+    unless: tuple[Pattern, ...]
+    then: tuple[Action, ...]
+    sources: tuple[str, ...]
+    where: Where
+    index: int  # load order: the last, deterministic tie-breaker of the agenda
+
+    @property
+    def patterns(self) -> tuple[Pattern, ...]:
+        return self.when + self.unless
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    id: str
+    title: str
+    confidence: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    name: str
+    version: str
+    description: str
+    disclaimer: str
+    root: str
+    digest: str
+    templates: Mapping[str, Template]
+    treatments: Mapping[str, Treatment]
+    rules: tuple[Rule, ...]
+    sources: Mapping[str, SourceDoc]
+
+    def input_templates(self) -> tuple[Template, ...]:
+        return tuple(t for t in self.templates.values() if t.input is not None)
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)

@@ -1,0 +1,219 @@
+"""Turning a consultation's firings into a plan, with safety enforced in one place.
+
+Rules propose; the resolver disposes. Whatever order the rules fired in, and
+whatever any single rule forgot to check, three invariants hold here:
+
+* nothing any rule avoided is recommended;
+* a combination appears only if every component is recommended and none is avoided;
+* the evening routine never puts two items the catalogue keeps apart on one night.
+
+Because the invariants live here rather than in each rule, an author cannot get
+them wrong by omission, and the property tests check them in one spot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .model import TIERS, KnowledgeBase
+from .patient import PatientInput
+from .result import Avoidance, DroppedCombination, KbInfo, Recommendation, Result
+from .routine import same_night_violations, schedule
+from .trace import Consultation
+
+_SECTION = {"prerequisite": 0, "procedure": 1, "combination": 1, "home_care": 2, "lifestyle": 3}
+
+
+class SafetyInvariantError(AssertionError):
+    """Resolution produced a plan that breaks a safety invariant: a bug, never bad input."""
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i for i in items if i))
+
+
+@dataclass
+class _Proposal:
+    tier: str
+    rules: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    components: tuple[str, ...] = ()
+    sequence: list[str] = field(default_factory=list)
+
+
+def _best_tier(a: str, b: str) -> str:
+    return a if TIERS.index(a) <= TIERS.index(b) else b
+
+
+def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation) -> Result:
+    rules = {r.id: r for r in kb.rules}
+    proposed: dict[str, _Proposal] = {}
+    combos: dict[str, _Proposal] = {}
+    avoided: dict[str, _Proposal] = {}
+    cautions: dict[str, list[str]] = {}
+    notes: list[str] = []
+
+    for firing in consultation.firings:
+        for action in firing.actions:
+            if action.kind == "recommend":
+                assert action.treatment is not None
+                p = proposed.setdefault(action.treatment, _Proposal(action.tier))
+                p.tier = _best_tier(p.tier, action.tier)
+            elif action.kind == "combine":
+                cid = "+".join(action.components)
+                p = combos.setdefault(cid, _Proposal(action.tier, components=action.components))
+                p.tier = _best_tier(p.tier, action.tier)
+                p.sequence.append(action.sequence)
+            elif action.kind == "avoid":
+                assert action.treatment is not None
+                p = avoided.setdefault(action.treatment, _Proposal("first_line"))
+            elif action.kind == "caution":
+                assert action.treatment is not None
+                cautions.setdefault(action.treatment, []).append(action.text)
+                continue
+            elif action.kind == "note":
+                notes.append(action.text)
+                continue
+            else:
+                continue
+            p.rules.append(firing.rule)
+            p.texts.append(action.text)
+            p.targets.extend(action.targets)
+
+    allowed = {tid for tid in proposed if tid not in avoided}
+    dropped: list[DroppedCombination] = []
+    kept_combos: dict[str, _Proposal] = {}
+    for cid, p in combos.items():
+        blocked = [c for c in p.components if c in avoided]
+        missing = [c for c in p.components if c not in proposed]
+        if blocked:
+            reason = "avoided for this patient: " + ", ".join(blocked)
+        elif missing:
+            reason = "not recommended on their own: " + ", ".join(missing)
+        else:
+            kept_combos[cid] = p
+            continue
+        dropped.append(DroppedCombination(cid, _unique(p.rules), reason))
+
+    def sources_of(rule_ids: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        refs = [ref for rid in rule_ids for ref in rules[rid].sources]
+        return tuple(sorted({r.split("#", 1)[0] for r in refs})), tuple(sorted(set(refs)))
+
+    recs: list[Recommendation] = []
+    for tid in allowed:
+        p = proposed[tid]
+        t = kb.treatments[tid]
+        rule_ids = _unique(p.rules)
+        docs, refs = sources_of(rule_ids)
+        recs.append(
+            Recommendation(
+                id=tid,
+                title=t.title,
+                kind=t.kind,
+                targets=tuple(sorted(set(p.targets))),
+                rank=0,
+                tier=p.tier,
+                explanation=" ".join(_unique(p.texts)),
+                rules=rule_ids,
+                sources=docs,
+                citations=refs,
+                cautions=_unique(cautions.get(tid, [])),
+                downtime_days=(t.downtime_min, t.downtime_max),
+            )
+        )
+    for cid, p in kept_combos.items():
+        rule_ids = _unique(p.rules)
+        docs, refs = sources_of(rule_ids)
+        parts = [kb.treatments[c] for c in p.components]
+        recs.append(
+            Recommendation(
+                id=cid,
+                title=" + ".join(t.title for t in parts),
+                kind="combination",
+                targets=tuple(sorted(set(p.targets))),
+                rank=0,
+                tier=p.tier,
+                explanation=" ".join(_unique(p.texts)),
+                rules=rule_ids,
+                sources=docs,
+                citations=refs,
+                cautions=_unique(c for comp in p.components for c in cautions.get(comp, [])),
+                components=p.components,
+                sequence=" ".join(_unique(p.sequence)),
+                downtime_days=(
+                    max(t.downtime_min for t in parts),
+                    max(t.downtime_max for t in parts),
+                ),
+            )
+        )
+
+    def order(r: Recommendation) -> tuple[object, ...]:
+        catalogue_order = min(kb.treatments[c].order for c in (r.components or (r.id,)))
+        return (
+            _SECTION[r.kind],
+            TIERS.index(r.tier),
+            r.kind != "combination",
+            -len(r.rules),
+            catalogue_order,
+            r.id,
+        )
+
+    recs.sort(key=order)
+    ranked = tuple(_with_rank(r, i) for i, r in enumerate(recs, 1))
+
+    avoid = []
+    for tid in sorted(avoided, key=lambda t: (kb.treatments[t].order, t)):
+        p = avoided[tid]
+        rule_ids = _unique(p.rules)
+        avoid.append(
+            Avoidance(
+                id=tid,
+                title=kb.treatments[tid].title,
+                reason=" ".join(_unique(p.texts)),
+                rules=rule_ids,
+                sources=sources_of(rule_ids)[0],
+                proposed_by=_unique(proposed[tid].rules) if tid in proposed else (),
+            )
+        )
+
+    routine = schedule(kb.treatments[r.id] for r in ranked if r.kind == "home_care")
+    result = Result(
+        kb=KbInfo(kb.name, kb.version, kb.digest),
+        patient=patient.normalised,
+        recommendations=ranked,
+        avoid=tuple(avoid),
+        routine=routine,
+        notes=_unique(notes),
+        disclaimer=kb.disclaimer,
+        dropped=tuple(dropped),
+        consultation=consultation,
+    )
+    check_invariants(result, kb)
+    return result
+
+
+def _with_rank(r: Recommendation, rank: int) -> Recommendation:
+    from dataclasses import replace
+
+    return replace(r, rank=rank)
+
+
+def check_invariants(result: Result, kb: KnowledgeBase) -> None:
+    avoided = {a.id for a in result.avoid}
+    for r in result.recommendations:
+        for tid in (r.id, *r.components):
+            if tid in avoided:
+                raise SafetyInvariantError(f"{tid} is both avoided and recommended (in {r.id})")
+    singles = {r.id for r in result.recommendations if r.kind != "combination"}
+    for r in result.recommendations:
+        if r.kind == "combination" and not set(r.components) <= singles:
+            raise SafetyInvariantError(
+                f"combination {r.id} has a component that is not recommended"
+            )
+    clashes = same_night_violations(result.routine, kb.treatments)
+    if clashes:
+        raise SafetyInvariantError(
+            "routine puts incompatible items on one night: " + "; ".join(clashes)
+        )

@@ -1,0 +1,282 @@
+"""JSON Schemas (draft 2020-12) for every kind of knowledge-base file.
+
+This is the single declarative statement of what a knowledge-base file may
+contain: the loader validates against it, and editors can use the same schemas
+to check a file as it is typed. What a schema cannot know (which templates,
+fields, values and treatment ids exist) is checked by the loader afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+_ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+_TEXT = {"type": "string", "minLength": 1}
+_TEXTS = {"type": "array", "items": _TEXT}
+_SCALAR = {"type": ["string", "number", "boolean", "null"]}
+_SOURCE_REF = {"type": "string", "pattern": "^[^#\\s]+(#[^\\s]+)?$"}
+
+MANIFEST: dict[str, Any] = {
+    "$schema": DIALECT,
+    "$id": "cicatrix:kb",
+    "title": "cicatrix knowledge base manifest (kb.yaml)",
+    "type": "object",
+    "required": ["name", "version", "disclaimer", "sources"],
+    "additionalProperties": False,
+    "properties": {
+        "name": _TEXT,
+        "version": {"type": ["string", "number"]},
+        "description": {"type": "string"},
+        "disclaimer": _TEXT,
+        "sources": {
+            "type": "object",
+            "description": "Documents that rules and catalogue entries cite, by file name.",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["title", "confidence"],
+                "additionalProperties": False,
+                "properties": {
+                    "title": _TEXT,
+                    "confidence": {"enum": ["high", "medium", "low"]},
+                    "description": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+_FIELD = {
+    "type": "object",
+    "required": ["type"],
+    "additionalProperties": False,
+    "properties": {
+        "type": {"enum": ["integer", "number", "boolean", "string", "list"]},
+        "description": {"type": "string"},
+        "allowed": {"type": "array", "items": _SCALAR, "minItems": 1},
+        "labels": {"type": "object", "additionalProperties": _TEXT},
+        "minimum": {"type": "number"},
+        "maximum": {"type": "number"},
+        "nullable": {"type": "boolean"},
+        "required": {"type": "boolean"},
+        "default": {},
+    },
+}
+
+TEMPLATES: dict[str, Any] = {
+    "$schema": DIALECT,
+    "$id": "cicatrix:templates",
+    "title": "cicatrix fact templates (templates.yaml)",
+    "type": "object",
+    "required": ["templates"],
+    "additionalProperties": False,
+    "properties": {
+        "templates": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": _ID,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["fields"],
+                "additionalProperties": False,
+                "properties": {
+                    "description": {"type": "string"},
+                    "input": {
+                        "type": "object",
+                        "description": "Where the patient file holds facts of this template.",
+                        "required": ["key"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "key": _ID,
+                            "many": {"type": "boolean"},
+                            "min_items": {"type": "integer", "minimum": 0},
+                        },
+                    },
+                    "fields": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "propertyNames": _ID,
+                        "additionalProperties": _FIELD,
+                    },
+                },
+            },
+        }
+    },
+}
+
+TREATMENTS: dict[str, Any] = {
+    "$schema": DIALECT,
+    "$id": "cicatrix:treatments",
+    "title": "cicatrix treatment catalogue (treatments.yaml)",
+    "type": "object",
+    "required": ["treatments"],
+    "additionalProperties": False,
+    "properties": {
+        "treatments": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": _ID,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["title", "kind", "summary", "downtime", "sources"],
+                "additionalProperties": False,
+                "properties": {
+                    "title": _TEXT,
+                    "kind": {
+                        "enum": ["procedure", "home_care", "prerequisite", "lifestyle", "unsafe"]
+                    },
+                    "summary": _TEXT,
+                    "best_for": _TEXTS,
+                    "how_it_works": {"type": "string"},
+                    "sessions": {"type": "string"},
+                    "downtime": {
+                        "type": "object",
+                        "description": "Visible downtime in days.",
+                        "required": ["min", "max"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "min": {"type": "number", "minimum": 0},
+                            "max": {"type": "number", "minimum": 0},
+                        },
+                    },
+                    "results": {"type": "string"},
+                    "effectiveness": {"type": "string"},
+                    "cost": {"enum": ["none", "low", "medium", "high"]},
+                    "cautions": _TEXTS,
+                    "tags": {"type": "array", "items": _ID},
+                    "sources": {"type": "array", "items": _SOURCE_REF, "minItems": 1},
+                    "routine": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "morning": {"type": "boolean"},
+                            "evening": {"type": "boolean"},
+                            "order": {"type": "integer"},
+                            "nights_per_week": {"type": "integer", "minimum": 1, "maximum": 7},
+                            "not_same_night_as": {"type": "array", "items": _ID},
+                            "how": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+_VAR = {"type": "string", "pattern": "^\\$[a-z_][a-z0-9_]*$"}
+_COMPARABLE = {"anyOf": [{"type": "number"}, _VAR]}
+_CONSTRAINT_OPS = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": False,
+    "properties": {
+        "lt": _COMPARABLE,
+        "lte": _COMPARABLE,
+        "gt": _COMPARABLE,
+        "gte": _COMPARABLE,
+        "in": {"type": "array", "items": _SCALAR, "minItems": 1},
+        "not": {"anyOf": [_SCALAR, {"type": "array", "items": _SCALAR, "minItems": 1}]},
+        "contains": _SCALAR,
+        "bind": _VAR,
+    },
+}
+_PATTERN = {
+    "type": "object",
+    "description": "One pattern: {template: {field: constraint, ...}}.",
+    "minProperties": 1,
+    "maxProperties": 1,
+    "additionalProperties": {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                _SCALAR,
+                {"type": "array", "items": _SCALAR, "minItems": 1},
+                _CONSTRAINT_OPS,
+            ]
+        },
+    },
+}
+_TREATMENT_REF = {"type": "string", "pattern": "^(\\$[a-z_][a-z0-9_]*|[a-z][a-z0-9_]*)$"}
+_TARGETS = {"type": "array", "items": {"type": "string"}}
+_TIER = {"enum": ["first_line", "second_line", "adjunct"]}
+
+
+def _action(kind: str, value: Any, required: list[str], **extra: Any) -> dict[str, Any]:
+    return {
+        "if": {"required": [kind]},
+        "then": {
+            "required": [kind, *required],
+            "additionalProperties": False,
+            "properties": {kind: value, **extra},
+        },
+    }
+
+
+ACTION_KEYS = ("recommend", "avoid", "combine", "assert", "caution", "note")
+
+_ACTION = {
+    "type": "object",
+    "anyOf": [{"required": [k]} for k in ACTION_KEYS],
+    "allOf": [
+        _action(
+            "recommend",
+            _TREATMENT_REF,
+            ["explain"],
+            explain=_TEXT,
+            tier=_TIER,
+            targets=_TARGETS,
+        ),
+        _action("avoid", _TREATMENT_REF, ["reason"], reason=_TEXT),
+        _action(
+            "combine",
+            {"type": "array", "items": _ID, "minItems": 2, "uniqueItems": True},
+            ["rationale"],
+            rationale=_TEXT,
+            sequence={"type": "string"},
+            tier=_TIER,
+            targets=_TARGETS,
+        ),
+        _action(
+            "assert",
+            {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "additionalProperties": {"type": "object", "additionalProperties": _SCALAR},
+            },
+            [],
+        ),
+        _action("caution", _TREATMENT_REF, ["text"], text=_TEXT),
+        _action("note", _TEXT, []),
+    ],
+}
+
+RULES: dict[str, Any] = {
+    "$schema": DIALECT,
+    "$id": "cicatrix:rules",
+    "title": "cicatrix rule file (rules/*.yaml)",
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["id", "title", "when", "then", "sources"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_./-]*$"},
+            "title": _TEXT,
+            "salience": {"type": "integer"},
+            "when": {"type": "array", "items": _PATTERN},
+            "unless": {"type": "array", "items": _PATTERN},
+            "then": {"type": "array", "items": _ACTION, "minItems": 1},
+            "sources": {"type": "array", "items": _SOURCE_REF, "minItems": 1},
+        },
+    },
+}
+
+ALL: dict[str, dict[str, Any]] = {
+    "kb": MANIFEST,
+    "templates": TEMPLATES,
+    "treatments": TREATMENTS,
+    "rules": RULES,
+}
