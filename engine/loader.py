@@ -102,10 +102,30 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
     templates = _templates(templates_doc, problems)
     templates.update(_builtin_templates(treatments, templates_doc.file))
     rules = parse_rules(rule_docs, templates, treatments, sources, problems)
+    data = manifest.data
+    targets = None
+    if "targets" in data:
+        targets = (data["targets"]["template"], data["targets"]["field"])
+        template = templates.get(targets[0])
+        if template is None or template.input is None:
+            problems.append(
+                manifest.problem(
+                    ("targets", "template"),
+                    f"{targets[0]!r} is not a template read from the patient file"
+                    + did_you_mean(targets[0], [t.name for t in templates.values() if t.input]),
+                )
+            )
+        elif targets[1] not in template.fields:
+            problems.append(
+                manifest.problem(
+                    ("targets", "field"),
+                    f"template {targets[0]!r} has no field {targets[1]!r}"
+                    + did_you_mean(targets[1], template.fields),
+                )
+            )
     if problems:
         raise CicatrixError(problems)
 
-    data = manifest.data
     return KnowledgeBase(
         name=str(data["name"]),
         version=str(data["version"]),
@@ -117,6 +137,7 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
         treatments=treatments,
         rules=rules,
         sources=sources,
+        targets=targets,
     )
 
 
@@ -222,6 +243,7 @@ def _field(
         required=bool(spec.get("required", False)),
         default=spec.get("default"),
         has_default="default" in spec,
+        unit=spec.get("unit", ""),
     )
     if field.required and field.has_default:
         problems.append(doc.problem((*path, "default"), "a required field cannot have a default"))

@@ -46,6 +46,14 @@ class FieldSpec:
     required: bool = False
     default: Any = None
     has_default: bool = False
+    unit: str = ""
+
+    def describe(self, value: Any) -> str:
+        """``name value unit`` for a summary, e.g. 'width 1.2 mm' for width_mm."""
+        suffix = "_" + self.unit.replace(" ", "_")
+        name = self.name[: -len(suffix)] if self.unit and self.name.endswith(suffix) else self.name
+        unit = f" {self.unit}" if self.unit and value is not None else ""
+        return f"{name.replace('_', ' ')} {self.label(value)}{unit}"
 
     def label(self, value: Any) -> str:
         """The words for a value, as an explanation should show it to a person."""
@@ -253,6 +261,7 @@ class KnowledgeBase:
     treatments: Mapping[str, Treatment]
     rules: tuple[Rule, ...]
     sources: Mapping[str, SourceDoc]
+    targets: tuple[str, str] | None = None  # (template, field) that targets name
 
     def input_templates(self) -> tuple[Template, ...]:
         return tuple(t for t in self.templates.values() if t.input is not None)

@@ -38,6 +38,7 @@ class _Proposal:
     tier: str
     rules: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    tiers: list[str] = field(default_factory=list)  # of each text: first-line reasons come first
     targets: list[str] = field(default_factory=list)
     components: tuple[str, ...] = ()
     sequence: list[str] = field(default_factory=list)
@@ -80,7 +81,17 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
                 continue
             p.rules.append(firing.rule)
             p.texts.append(action.text)
+            p.tiers.append(action.tier or "first_line")
             p.targets.extend(action.targets)
+
+    present = _present_targets(kb, patient)
+
+    def targets_of(p: _Proposal) -> tuple[str, ...]:
+        return tuple(sorted({t for t in p.targets if present is None or t in present}))
+
+    def explanation(p: _Proposal) -> str:
+        ordered = sorted(range(len(p.texts)), key=lambda i: (TIERS.index(p.tiers[i]), i))
+        return " ".join(_unique(p.texts[i] for i in ordered))
 
     allowed = {tid for tid in proposed if tid not in avoided}
     dropped: list[DroppedCombination] = []
@@ -112,10 +123,10 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
                 id=tid,
                 title=t.title,
                 kind=t.kind,
-                targets=tuple(sorted(set(p.targets))),
+                targets=targets_of(p),
                 rank=0,
                 tier=p.tier,
-                explanation=" ".join(_unique(p.texts)),
+                explanation=explanation(p),
                 rules=rule_ids,
                 sources=docs,
                 citations=refs,
@@ -132,10 +143,10 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
                 id=cid,
                 title=" + ".join(t.title for t in parts),
                 kind="combination",
-                targets=tuple(sorted(set(p.targets))),
+                targets=targets_of(p),
                 rank=0,
                 tier=p.tier,
-                explanation=" ".join(_unique(p.texts)),
+                explanation=explanation(p),
                 rules=rule_ids,
                 sources=docs,
                 citations=refs,
@@ -192,6 +203,14 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
     )
     check_invariants(result, kb)
     return result
+
+
+def _present_targets(kb: KnowledgeBase, patient: PatientInput) -> set[str] | None:
+    """Values of the knowledge base's target field in this patient's input, if it declares one."""
+    if kb.targets is None:
+        return None
+    template, field_name = kb.targets
+    return {str(f.values.get(field_name)) for f in patient.facts if f.template == template}
 
 
 def _with_rank(r: Recommendation, rank: int) -> Recommendation:

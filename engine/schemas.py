@@ -30,6 +30,16 @@ MANIFEST: dict[str, Any] = {
         "version": {"type": ["string", "number"]},
         "description": {"type": "string"},
         "disclaimer": _TEXT,
+        "targets": {
+            "type": "object",
+            "description": (
+                "The input field that recommendation targets name (e.g. scar.type); "
+                "a plan then lists only targets the patient actually has."
+            ),
+            "required": ["template", "field"],
+            "additionalProperties": False,
+            "properties": {"template": _ID, "field": _ID},
+        },
         "sources": {
             "type": "object",
             "description": "Documents that rules and catalogue entries cite, by file name.",
@@ -55,6 +65,7 @@ _FIELD = {
     "properties": {
         "type": {"enum": ["integer", "number", "boolean", "string", "list"]},
         "description": {"type": "string"},
+        "unit": {"type": "string", "description": "Shown after the value, e.g. 'mm' or 'days'."},
         "allowed": {"type": "array", "items": _SCALAR, "minItems": 1},
         "labels": {"type": "object", "additionalProperties": _TEXT},
         "minimum": {"type": "number"},

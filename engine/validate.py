@@ -108,8 +108,8 @@ def _convert(doc: Document, error: Any, root: tuple[Any, ...]) -> Iterator[Probl
         yield doc.problem(
             path,
             f"{short(value)} is not allowed; expected one of: "
-            + ", ".join(map(str, options))
-            + did_you_mean(value, options),
+            + ", ".join("null" if o is None else str(o) for o in options)
+            + did_you_mean(value, [o for o in options if o is not None]),
         )
         return
     if kind == "type":
@@ -160,33 +160,20 @@ def _convert_any_of(doc: Document, error: Any, path: tuple[Any, ...], root: tupl
         names = [b["required"][0] for b in branches]
         yield doc.problem(path, "expected one of the keys: " + ", ".join(names))
         return
-    # Report the errors of the branch that has the same shape as the value, if any:
-    # a mapping of operators with a typo should say which operator was meant.
-    same_shape = [
-        sub
-        for sub in error.context
-        if sub.validator != "type"
-        and _shape_fits(sub.schema, value)
-        and len(sub.relative_schema_path) > 1
-    ]
-    if same_shape:
-        for sub in same_shape:
-            yield from _convert(doc, sub, root)
-        return
+    # A mapping with a typo in an operator should say which operator was meant:
+    # report the errors inside the mapping branch rather than "none matched".
+    if isinstance(value, dict):
+        for i, branch in enumerate(branches):
+            if "properties" in branch:
+                subs = [sub for sub in error.context if sub.relative_schema_path[0] == i]
+                if subs:
+                    for sub in subs:
+                        yield from _convert(doc, sub, root)
+                    return
     words = []
     for branch in branches:
         words.append(_describe(branch))
     yield doc.problem(path, f"expected {' or '.join(words)}, got {type_word(value)} {short(value)}")
-
-
-def _shape_fits(schema: dict[str, Any], value: Any) -> bool:
-    wanted = schema.get("type")
-    if wanted is None:
-        return False
-    wanted = wanted if isinstance(wanted, list) else [wanted]
-    return type_word(value) in {_TYPE_WORDS.get(w) for w in wanted} or (
-        isinstance(value, dict) and "object" in wanted
-    )
 
 
 def _describe(schema: dict[str, Any]) -> str:

@@ -73,6 +73,12 @@ def format_path(path: PathKey) -> str:
     return out
 
 
+_PLAIN_TAGS = {
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+}
+
+
 def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -85,6 +91,13 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.doc.marks[path] = _mark(node)
+        expected = _PLAIN_TAGS.get(type(node))
+        if expected is not None and node.tag != expected:
+            # Building collections ourselves must not let a tag such as
+            # !!python/object/apply pass unnoticed: only plain data is accepted.
+            raise yaml.constructor.ConstructorError(
+                None, None, f"tag {node.tag!r} is not allowed (only plain data)", node.start_mark
+            )
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
             result: dict[Any, Any] = {}

@@ -69,7 +69,7 @@ def _summary(result: Result, kb: KnowledgeBase) -> list[str]:
                 if template.input.many or spec.required or value != spec.default:
                     if value is None or value == []:
                         continue
-                    shown.append(f"{name.replace('_', ' ')} {spec.label(value)}")
+                    shown.append(spec.describe(value))
             label = f"{template.name} {i}" if template.input.many else template.name
             out.append(f"{label}: " + (", ".join(shown) if shown else "all defaults"))
     return out
@@ -81,7 +81,7 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88, explain_facts: bo
     w.para(result.disclaimer)
     w.heading("Input")
     for line in _summary(result, kb):
-        w.para(line, 2)
+        w.para(line, 2, hang=4)
 
     by_section: dict[str, list[Recommendation]] = {}
     for r in result.recommendations:
@@ -128,9 +128,13 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88, explain_facts: bo
 
     if result.avoid:
         w.heading("Avoid")
+        # One reason often strikes out several treatments: say it once.
+        groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         for a in result.avoid:
-            w.para(f"{a.title}: {a.reason}", 2, "x ")
-            w.para(", ".join(a.rules), 4, "Rules: ")
+            groups.setdefault((a.reason, a.rules), []).append(a.title)
+        for (reason, rules), titles in groups.items():
+            w.para(f"{'; '.join(titles)}: {reason}", 2, "x ", hang=4)
+            w.para(", ".join(rules), 4, "Rules: ")
 
     if result.notes:
         w.heading("Notes")

@@ -1,0 +1,144 @@
+"""Shared fixtures: the bundled knowledge base (loaded once), small throw-away
+knowledge bases for testing the engine without the real one, and a way to run
+the command line in-process and see its exit status and both output streams."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cicatrix.cli import main
+from cicatrix.engine.compiler import compile_kb
+from cicatrix.engine.loader import load
+from cicatrix.engine.session import Session
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+
+
+@pytest.fixture(scope="session")
+def kb():
+    return load()
+
+
+@pytest.fixture(scope="session")
+def session(kb):
+    return Session(compile_kb(kb))
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys):
+    def run(*args: str) -> Run:
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        else:  # pragma: no cover - main always exits
+            code = 0
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+MANIFEST = """\
+name: test-kb
+version: "1"
+disclaimer: Decision support only; a dermatologist decides.
+sources:
+  src.txt: {title: A source, confidence: medium}
+"""
+
+TEMPLATES = """\
+templates:
+  patient:
+    input: {key: patient}
+    fields:
+      age: {type: integer, minimum: 0, maximum: 120, nullable: true, default: null}
+      level: {type: integer, minimum: 1, maximum: 6, default: 3}
+      pregnant: {type: boolean, default: false}
+      tolerance: {type: number, minimum: 0, default: 7}
+      conditions: {type: list, allowed: [eczema, rosacea], default: []}
+  scar:
+    input: {key: scars, many: true, min_items: 1}
+    fields:
+      type: {type: string, allowed: [ice_pick, boxcar, rolling], required: true,
+             labels: {ice_pick: ice pick}}
+      site: {type: string, allowed: [cheeks, forehead], nullable: true, default: null}
+      depth: {type: string, allowed: [shallow, deep], default: shallow}
+  finding:
+    fields:
+      kind: {type: string, allowed: [deep, shallow], required: true}
+      site: {type: string, allowed: [cheeks, forehead], nullable: true, default: null}
+"""
+
+TREATMENTS = """\
+treatments:
+  alpha:
+    title: Alpha
+    kind: procedure
+    summary: First test procedure.
+    downtime: {min: 1, max: 3}
+    tags: [elective]
+    sources: [src.txt]
+  beta:
+    title: Beta
+    kind: procedure
+    summary: Second test procedure.
+    downtime: {min: 5, max: 7}
+    tags: [elective]
+    sources: [src.txt]
+  gamma:
+    title: Gamma
+    kind: home_care
+    summary: A cream.
+    downtime: {min: 0, max: 0}
+    routine: {evening: true, nights_per_week: 3, not_same_night_as: [delta]}
+    sources: [src.txt]
+  delta:
+    title: Delta
+    kind: home_care
+    summary: An acid.
+    downtime: {min: 0, max: 0}
+    routine: {evening: true, nights_per_week: 2}
+    sources: [src.txt]
+  never:
+    title: Never
+    kind: unsafe
+    summary: Never put this on skin.
+    downtime: {min: 0, max: 0}
+    sources: [src.txt]
+"""
+
+
+@pytest.fixture
+def make_kb(tmp_path):
+    """Write a small knowledge base whose rules are the given YAML; return its folder."""
+
+    def make(
+        rules: str,
+        *,
+        templates: str = TEMPLATES,
+        treatments: str = TREATMENTS,
+        manifest: str = MANIFEST,
+        name: str = "kb",
+    ) -> Path:
+        root = tmp_path / name
+        (root / "rules").mkdir(parents=True)
+        (root / "kb.yaml").write_text(manifest)
+        (root / "templates.yaml").write_text(templates)
+        (root / "treatments.yaml").write_text(treatments)
+        (root / "rules" / "rules.yaml").write_text(textwrap.dedent(rules))
+        return root
+
+    return make

@@ -1,0 +1,209 @@
+"""Each condition form of the rule language, proven on a throw-away knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import consult, fired
+
+ONE_SCAR = {"scars": [{"type": "ice_pick", "site": "cheeks", "depth": "deep"}]}
+
+
+def rule(rid: str, when: str, then: str = "- note: fired", extra: str = "") -> str:
+    return f"""
+- id: {rid}
+  title: {rid}
+  {extra}
+  when: {when}
+  then:
+    {then}
+  sources: [src.txt]
+"""
+
+
+def test_literal_matches_and_mismatches(make_kb):
+    root = make_kb(
+        rule("hit", "[{scar: {type: ice_pick}}]") + rule("miss", "[{scar: {type: boxcar}}]")
+    )
+    _, firings = consult(root, ONE_SCAR)
+    assert fired(firings) == ["hit"]
+
+
+def test_any_of_list(make_kb):
+    root = make_kb(
+        rule("hit", "[{scar: {type: [boxcar, ice_pick]}}]")
+        + rule("miss", "[{scar: {type: [boxcar, rolling]}}]")
+    )
+    _, firings = consult(root, ONE_SCAR)
+    assert fired(firings) == ["hit"]
+
+
+@pytest.mark.parametrize(
+    ("op", "bound", "fires"),
+    [
+        ("lt", 4, True),
+        ("lt", 3, False),
+        ("lte", 3, True),
+        ("lte", 2, False),
+        ("gt", 2, True),
+        ("gt", 3, False),
+        ("gte", 3, True),
+        ("gte", 4, False),
+    ],
+)
+def test_comparisons(make_kb, op, bound, fires):
+    root = make_kb(rule("cmp", f"[{{patient: {{level: {{{op}: {bound}}}}}}}]"))
+    _, firings = consult(root, {"patient": {"level": 3}, **ONE_SCAR})
+    assert (fired(firings) == ["cmp"]) is fires
+
+
+def test_comparison_never_matches_null(make_kb):
+    root = make_kb(rule("young", "[{patient: {age: {lt: 30}}}]"))
+    _, firings = consult(root, ONE_SCAR)  # age defaults to null: unknown is not "under 30"
+    assert fired(firings) == []
+    _, firings = consult(root, {"patient": {"age": 20}, **ONE_SCAR})
+    assert fired(firings) == ["young"]
+
+
+def test_in_and_not(make_kb):
+    root = make_kb(
+        rule("in-hit", "[{scar: {depth: {in: [deep]}}}]")
+        + rule("not-hit", "[{scar: {depth: {not: shallow}}}]")
+        + rule("not-miss", "[{scar: {depth: {not: [deep, shallow]}}}]")
+    )
+    _, firings = consult(root, ONE_SCAR)
+    assert sorted(fired(firings)) == ["in-hit", "not-hit"]
+
+
+def test_contains_on_list_field(make_kb):
+    root = make_kb(rule("eczema", "[{patient: {conditions: {contains: eczema}}}]"))
+    _, firings = consult(root, ONE_SCAR)
+    assert fired(firings) == []
+    _, firings = consult(root, {"patient": {"conditions": ["rosacea", "eczema"]}, **ONE_SCAR})
+    assert fired(firings) == ["eczema"]
+
+
+def test_boolean_literal_is_not_confused_with_one(make_kb):
+    root = make_kb(rule("preg", "[{patient: {pregnant: true}}]"))
+    _, firings = consult(root, {"patient": {"level": 1}, **ONE_SCAR})
+    assert fired(firings) == []
+
+
+def test_binding_joins_across_patterns(make_kb):
+    root = make_kb(
+        rule(
+            "derive",
+            "[{scar: {depth: deep, site: $s}}]",
+            "- assert: {finding: {kind: deep, site: $s}}",
+            "salience: 10",
+        )
+        + rule(
+            "join",
+            "[{finding: {kind: deep, site: $s}}, {scar: {type: $t, site: $s}}]",
+            '- note: "{$t} on the {$s}"',
+        )
+    )
+    data = {
+        "scars": [
+            {"type": "ice_pick", "site": "cheeks", "depth": "deep"},
+            {"type": "boxcar", "site": "forehead", "depth": "shallow"},
+        ]
+    }
+    result, firings = consult(root, data)
+    joins = [f for f in firings if f.rule == "join"]
+    assert len(joins) == 1
+    assert joins[0].bindings == {"s": "cheeks", "t": "ice_pick"}
+    assert joins[0].matched == ("finding-1", "scar-1")
+    # the explanation uses the template's label for the value
+    assert result.notes == ("ice pick on the cheeks",)
+
+
+def test_comparison_between_variables(make_kb):
+    root = make_kb(
+        rule(
+            "too-long",
+            "[{patient: {tolerance: $tol}}, {treatment: {id: $t, downtime_min: {gt: $tol}}}]",
+            '- avoid: $t\n      reason: "needs more than {$tol} days"',
+        )
+    )
+    result, _ = consult(root, {"patient": {"tolerance": 2}, **ONE_SCAR})
+    assert [a.id for a in result.avoid] == ["beta"]
+    assert result.avoid[0].reason == "needs more than 2 days"
+
+
+def test_unless_blocks_and_allows(make_kb):
+    root = make_kb(
+        rule(
+            "unless-preg",
+            "[{scar: {type: ice_pick}}]",
+            "- note: not pregnant",
+            "unless: [{patient: {pregnant: true}}]",
+        )
+    )
+    _, firings = consult(root, ONE_SCAR)
+    assert fired(firings) == ["unless-preg"]
+    _, firings = consult(root, {"patient": {"pregnant": True}, **ONE_SCAR})
+    assert fired(firings) == []
+
+
+def test_unless_with_a_joined_variable(make_kb):
+    root = make_kb(
+        rule(
+            "derive",
+            "[{scar: {depth: deep, site: $s}}]",
+            "- assert: {finding: {kind: deep, site: $s}}",
+            "salience: 10",
+        )
+        + rule(
+            "no-finding-here",
+            "[{scar: {site: $s}}]",
+            '- note: "nothing deep on the {$s}"',
+            "unless: [{finding: {site: $s}}]",
+        )
+    )
+    data = {
+        "scars": [
+            {"type": "ice_pick", "site": "cheeks", "depth": "deep"},
+            {"type": "boxcar", "site": "forehead"},
+        ]
+    }
+    result, _ = consult(root, data)
+    assert result.notes == ("nothing deep on the forehead",)
+
+
+def test_salience_orders_firings_and_ties_follow_file_order(make_kb):
+    root = make_kb(
+        rule("low", "[]", extra="salience: -5")
+        + rule("tie-a", "[]")
+        + rule("high", "[]", extra="salience: 50")
+        + rule("tie-b", "[]")
+    )
+    _, firings = consult(root, ONE_SCAR)
+    assert fired(firings) == ["high", "tie-a", "tie-b", "low"]
+
+
+def test_rules_chain_on_recommend_facts(make_kb):
+    root = make_kb(
+        rule("first", "[]", "- recommend: alpha\n      explain: because")
+        + rule("second", "[{recommend: {treatment: alpha}}]", "- note: alpha was recommended")
+    )
+    result, firings = consult(root, ONE_SCAR)
+    assert fired(firings) == ["first", "second"]
+    assert firings[1].matched == ("recommend-1",)
+    assert result.notes == ("alpha was recommended",)
+
+
+def test_identical_input_facts_stay_distinct(make_kb):
+    root = make_kb(rule("each", "[{scar: {type: ice_pick}}]"))
+    scar = {"type": "ice_pick", "site": "cheeks"}
+    _, firings = consult(root, {"scars": [scar, dict(scar)]})
+    assert [f.matched for f in firings] == [("scar-2",), ("scar-1",)]
+
+
+def test_assert_fills_defaults_and_records_the_fact(make_kb):
+    root = make_kb(rule("d", "[]", "- assert: {finding: {kind: shallow}}"))
+    result, firings = consult(root, ONE_SCAR)
+    facts = {f.id: f for f in result.consultation.facts}
+    assert firings[0].asserted == ("finding-1",)
+    assert facts["finding-1"].values == {"kind": "shallow", "site": None}
+    assert facts["finding-1"].rule == "d"

@@ -1,0 +1,139 @@
+"""The bundled knowledge base loads; a broken one is reported with file:line and a suggestion."""
+
+from __future__ import annotations
+
+import pytest
+
+from cicatrix.engine.errors import CicatrixError
+from cicatrix.engine.loader import load
+
+GOOD_RULE = """
+- id: ok
+  title: ok
+  when: [{scar: {type: ice_pick}}]
+  then:
+    - recommend: alpha
+      explain: fine
+  sources: [src.txt]
+"""
+
+
+def test_bundled_kb_loads(kb):
+    assert kb.name == "cicatrix-acne-scars"
+    assert kb.digest.startswith("sha256:") and len(kb.digest) == 71
+    ids = [r.id for r in kb.rules]
+    assert len(ids) == len(set(ids))
+    for rule in kb.rules:
+        assert rule.sources, rule.id
+
+
+def test_every_rule_cites_a_declared_source(kb):
+    for rule in kb.rules:
+        for ref in rule.sources:
+            assert ref.split("#")[0] in kb.sources
+
+
+def test_digest_changes_with_content(make_kb):
+    a = load(make_kb(GOOD_RULE, name="a"))
+    b = load(make_kb(GOOD_RULE.replace("fine", "fine!"), name="b"))
+    c = load(make_kb(GOOD_RULE, name="c"))
+    assert a.digest != b.digest
+    assert a.digest == c.digest
+
+
+def problems_of(root) -> str:
+    with pytest.raises(CicatrixError) as info:
+        load(root)
+    return info.value.render()
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        (
+            GOOD_RULE.replace("ice_pick", "icepick"),
+            ["rules.yaml:4:", "'icepick' can never match", "did you mean 'ice_pick'"],
+        ),
+        (
+            GOOD_RULE.replace("scar:", "scra:"),
+            ["rules.yaml:4:", "unknown template 'scra'", "did you mean 'scar'"],
+        ),
+        (
+            GOOD_RULE.replace("type:", "tpye:"),
+            ["rules.yaml:4:", "has no field 'tpye'", "did you mean 'type'"],
+        ),
+        (
+            GOOD_RULE.replace("alpha", "alpah"),
+            ["rules.yaml:6:", "unknown treatment id 'alpah'", "did you mean 'alpha'"],
+        ),
+        (
+            GOOD_RULE.replace("explain", "explian"),
+            ["rules.yaml:", "unknown key 'explian'", "did you mean 'explain'"],
+        ),
+        (
+            GOOD_RULE.replace("src.txt", "scr.txt"),
+            ["rules.yaml:8:", "unknown source 'scr.txt'", "did you mean 'src.txt'"],
+        ),
+        (GOOD_RULE + GOOD_RULE, ["rules.yaml:10:", "duplicate rule id 'ok'", "first defined at"]),
+        (GOOD_RULE.replace("recommend: alpha", "recommend: never"), ["catalogued as unsafe"]),
+        (GOOD_RULE.replace("fine", "fine on the {$site}"), ["{$site} is not bound"]),
+        (GOOD_RULE.replace("recommend: alpha", "recommend: $t"), ["$t is not bound"]),
+        (
+            GOOD_RULE.replace(
+                "when: [{scar: {type: ice_pick}}]", "when: [{patient: {level: {gt: high}}}]"
+            ),
+            ["rules.yaml:4:", "expected a number or a variable"],
+        ),
+        (
+            GOOD_RULE.replace("{type: ice_pick}", "{type: {contains: ice_pick}}"),
+            ["'contains' applies to list fields"],
+        ),
+        (GOOD_RULE.replace("  title: ok\n", ""), ["rules.yaml:2:", "missing required key 'title'"]),
+        (
+            GOOD_RULE.replace(
+                "    - recommend: alpha\n      explain: fine\n", "    - recomend: alpha\n"
+            ),
+            ["rules.yaml:6:", "expected one of the keys: recommend, avoid"],
+        ),
+        ("- id: [unclosed\n", ["rules.yaml:2:", "not valid YAML"]),
+        (
+            GOOD_RULE.replace("when: [{scar: {type: ice_pick}}]", "when: [{patient: {level: 9}}]"),
+            ["9 can never match patient.level", "from 1 to 6"],
+        ),
+        (
+            GOOD_RULE.replace(
+                "    - recommend: alpha\n      explain: fine\n",
+                "    - assert: {patient: {level: 2}}\n",
+            ),
+            ["rules may only assert derived facts"],
+        ),
+    ],
+)
+def test_broken_rule_files(make_kb, rules, expected):
+    text = problems_of(make_kb(rules))
+    for part in expected:
+        assert part in text, text
+    assert "Traceback" not in text
+
+
+def test_all_problems_in_one_pass(make_kb):
+    rules = GOOD_RULE.replace("ice_pick", "icepick").replace("alpha", "alpah")
+    text = problems_of(make_kb(rules))
+    assert "'icepick'" in text and "'alpah'" in text
+
+
+def test_broken_templates_and_catalogue(make_kb):
+    from .conftest import TEMPLATES, TREATMENTS
+
+    text = problems_of(
+        make_kb(
+            GOOD_RULE,
+            templates=TEMPLATES.replace("default: 3}", "default: 9}"),
+            treatments=TREATMENTS.replace("{min: 1, max: 3}", "{min: 4, max: 3}").replace(
+                "not_same_night_as: [delta]", "not_same_night_as: [detla]"
+            ),
+        )
+    )
+    assert "templates.yaml:6:" in text and "default 9 is not an integer from 1 to 6" in text
+    assert "treatments.yaml:" in text and "'min' is greater than 'max'" in text
+    assert "unknown treatment id 'detla'; did you mean 'delta'" in text
