@@ -21,6 +21,15 @@ def rule(rid: str, when: str, then: str = "- note: fired", extra: str = "") -> s
 """
 
 
+# Asserts a `finding` for every deep scar, before other rules (salience 10).
+DERIVE_DEEP_FINDING = rule(
+    "derive",
+    "[{scar: {depth: deep, site: $s}}]",
+    "- assert: {finding: {kind: deep, site: $s}}",
+    "salience: 10",
+)
+
+
 def test_literal_matches_and_mismatches(make_kb):
     root = make_kb(
         rule("hit", "[{scar: {type: ice_pick}}]") + rule("miss", "[{scar: {type: boxcar}}]")
@@ -91,12 +100,7 @@ def test_boolean_literal_is_not_confused_with_one(make_kb):
 
 def test_binding_joins_across_patterns(make_kb):
     root = make_kb(
-        rule(
-            "derive",
-            "[{scar: {depth: deep, site: $s}}]",
-            "- assert: {finding: {kind: deep, site: $s}}",
-            "salience: 10",
-        )
+        DERIVE_DEEP_FINDING
         + rule(
             "join",
             "[{finding: {kind: deep, site: $s}}, {scar: {type: $t, site: $s}}]",
@@ -148,12 +152,7 @@ def test_unless_blocks_and_allows(make_kb):
 
 def test_unless_with_a_joined_variable(make_kb):
     root = make_kb(
-        rule(
-            "derive",
-            "[{scar: {depth: deep, site: $s}}]",
-            "- assert: {finding: {kind: deep, site: $s}}",
-            "salience: 10",
-        )
+        DERIVE_DEEP_FINDING
         + rule(
             "no-finding-here",
             "[{scar: {site: $s}}]",
