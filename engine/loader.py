@@ -279,7 +279,9 @@ def _treatments(
         downtime = spec["downtime"]
         if downtime["min"] > downtime["max"]:
             problems.append(doc.problem((*path, "downtime", "min"), "'min' is greater than 'max'"))
-        problems.extend(check_sources(spec["sources"], sources, doc, (*path, "sources")))
+        refs = [r if isinstance(r, str) else r["ref"] for r in spec["sources"]]
+        confidence = {r["ref"]: r["confidence"] for r in spec["sources"] if isinstance(r, dict)}
+        problems.extend(check_sources(refs, sources, doc, (*path, "sources")))
         routine = None
         if "routine" in spec:
             raw = spec["routine"]
@@ -318,15 +320,20 @@ def _treatments(
             kind=spec["kind"],
             summary=spec["summary"].strip(),
             best_for=tuple(spec.get("best_for", [])),
+            poor_fit=tuple(spec.get("poor_fit", [])),
             how_it_works=spec.get("how_it_works", "").strip(),
             sessions=spec.get("sessions", "").strip(),
+            interval=spec.get("interval", "").strip(),
             downtime_min=float(downtime["min"]),
             downtime_max=float(downtime["max"]),
             results=spec.get("results", "").strip(),
             effectiveness=spec.get("effectiveness", "").strip(),
             cost=spec.get("cost", "none"),
+            evidence=spec.get("evidence", "medium"),
             cautions=tuple(spec.get("cautions", [])),
-            sources=tuple(spec["sources"]),
+            risks=tuple(spec.get("risks", [])),
+            sources=tuple(refs),
+            source_confidence=confidence,
             tags=tuple(spec.get("tags", [])),
             routine=routine,
             where=_where(doc, path),

@@ -149,15 +149,20 @@ class Treatment:
     kind: str
     summary: str
     best_for: tuple[str, ...]
+    poor_fit: tuple[str, ...]
     how_it_works: str
     sessions: str
+    interval: str
     downtime_min: float
     downtime_max: float
     results: str
     effectiveness: str
     cost: str
+    evidence: str
     cautions: tuple[str, ...]
+    risks: tuple[str, ...]
     sources: tuple[str, ...]
+    source_confidence: Mapping[str, str]  # ref -> high/medium/low, where the entry says
     tags: tuple[str, ...]
     routine: RoutineSpec | None
     where: Where

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .model import TIERS, KnowledgeBase
 from .patient import PatientInput
 from .result import Avoidance, DroppedCombination, KbInfo, Recommendation, Result
 from .routine import same_night_violations, schedule
-from .trace import Consultation
+from .trace import ActionRecord, Consultation
+from .wording import fill
 
 _SECTION = {"prerequisite": 0, "procedure": 1, "combination": 1, "home_care": 2, "lifestyle": 3}
 
@@ -37,8 +39,7 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 class _Proposal:
     tier: str
     rules: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    tiers: list[str] = field(default_factory=list)  # of each text: first-line reasons come first
+    texts: list[ActionRecord] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
     components: tuple[str, ...] = ()
     sequence: list[str] = field(default_factory=list)
@@ -54,7 +55,7 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
     combos: dict[str, _Proposal] = {}
     avoided: dict[str, _Proposal] = {}
     cautions: dict[str, list[str]] = {}
-    notes: list[str] = []
+    notes: list[ActionRecord] = []
 
     for firing in consultation.firings:
         for action in firing.actions:
@@ -75,13 +76,12 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
                 cautions.setdefault(action.treatment, []).append(action.text)
                 continue
             elif action.kind == "note":
-                notes.append(action.text)
+                notes.append(action)
                 continue
             else:
                 continue
             p.rules.append(firing.rule)
-            p.texts.append(action.text)
-            p.tiers.append(action.tier or "first_line")
+            p.texts.append(action)
             p.targets.extend(action.targets)
 
     present = _present_targets(kb, patient)
@@ -90,8 +90,8 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
         return tuple(sorted({t for t in p.targets if present is None or t in present}))
 
     def explanation(p: _Proposal) -> str:
-        ordered = sorted(range(len(p.texts)), key=lambda i: (TIERS.index(p.tiers[i]), i))
-        return " ".join(_unique(p.texts[i] for i in ordered))
+        ordered = sorted(p.texts, key=lambda a: TIERS.index(a.tier or "first_line"))
+        return merge_texts(ordered)
 
     allowed = {tid for tid in proposed if tid not in avoided}
     dropped: list[DroppedCombination] = []
@@ -132,6 +132,8 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
                 citations=refs,
                 cautions=_unique(cautions.get(tid, [])),
                 downtime_days=(t.downtime_min, t.downtime_max),
+                expected_results=t.results,
+                sessions=" ".join(x for x in (t.sessions, t.interval) if x),
             )
         )
     for cid, p in kept_combos.items():
@@ -182,7 +184,7 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
             Avoidance(
                 id=tid,
                 title=kb.treatments[tid].title,
-                reason=" ".join(_unique(p.texts)),
+                reason=merge_texts(p.texts),
                 rules=rule_ids,
                 sources=sources_of(rule_ids)[0],
                 proposed_by=_unique(proposed[tid].rules) if tid in proposed else (),
@@ -196,13 +198,38 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
         recommendations=ranked,
         avoid=tuple(avoid),
         routine=routine,
-        notes=_unique(notes),
+        notes=tuple(merge_texts(notes, separate=True)),
         disclaimer=kb.disclaimer,
         dropped=tuple(dropped),
         consultation=consultation,
     )
     check_invariants(result, kb)
     return result
+
+
+def _join_words(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def merge_texts(actions: Iterable[ActionRecord], *, separate: bool = False) -> Any:
+    """One sentence per rule text, however many times the rule fired.
+
+    A rule that fires once per scar site would otherwise repeat itself ("... on the
+    cheeks. ... on the temples."); instead the words its variables became are
+    gathered: "... on the cheeks and temples".
+    """
+    groups: dict[str, dict[str, list[str]]] = {}
+    for action in actions:
+        words = groups.setdefault(action.template or action.text, {})
+        for name, label in action.labels.items():
+            if label not in words.setdefault(name, []):
+                words[name].append(label)
+    texts = [
+        fill(template, {k: _join_words(v) for k, v in words.items()})
+        for template, words in groups.items()
+    ]
+    texts = list(_unique(texts))
+    return texts if separate else " ".join(texts)
 
 
 def _present_targets(kb: KnowledgeBase, patient: PatientInput) -> set[str] | None:

@@ -28,6 +28,8 @@ class Recommendation:
     components: tuple[str, ...] = ()  # combinations only
     sequence: str = ""  # combinations only: order and intervals
     downtime_days: tuple[float, float] | None = None
+    expected_results: str = ""  # what to expect and when, from the catalogue
+    sessions: str = ""  # how many sessions and how far apart, from the catalogue
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Routine:
     morning: tuple[str, ...]
     evening: dict[str, tuple[str, ...]]
     steps: dict[str, RoutineStep]  # how to use each item named in the routine
+    unscheduled: tuple[str, ...] = ()  # evening items no free night could take
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,9 @@ def schedule(items: Iterable[Treatment]) -> Routine:
         for d in range(7)
     }
     steps = {t.id: RoutineStep(t.id, t.title, t.routine.how) for t in by_order}  # type: ignore[union-attr]
-    return Routine(morning=morning, evening=evening, steps=steps)
+    placed = {tid for ids in evening.values() for tid in ids}
+    unscheduled = tuple(t.id for t in by_order if t.routine.evening and t.id not in placed)  # type: ignore[union-attr]
+    return Routine(morning=morning, evening=evening, steps=steps, unscheduled=unscheduled)
 
 
 def same_night_violations(routine: Routine, catalogue: Mapping[str, Treatment]) -> list[str]:

@@ -8,7 +8,6 @@ a ``when`` pattern, and the field that binds it decides how its value is worded.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,8 +26,8 @@ from .model import (
     Var,
     Where,
 )
+from .wording import placeholders
 
-TEXT_VAR = re.compile(r"\{\$([a-z_][a-z0-9_]*)\}")
 COMPARISONS = ("lt", "lte", "gt", "gte")
 
 
@@ -198,7 +197,7 @@ class _RuleParser:
         return Var(name)
 
     def text(self, text: str, bound: Mapping[str, FieldSpec], path: tuple[Any, ...]) -> str:
-        for name in TEXT_VAR.findall(text):
+        for name in placeholders(text):
             if name not in bound:
                 self.error(
                     path,

@@ -140,8 +140,14 @@ TREATMENTS: dict[str, Any] = {
                     },
                     "summary": _TEXT,
                     "best_for": _TEXTS,
+                    "poor_fit": {
+                        "type": "array",
+                        "description": "What it suits badly, each with why.",
+                        "items": _TEXT,
+                    },
                     "how_it_works": {"type": "string"},
                     "sessions": {"type": "string"},
+                    "interval": {"type": "string"},
                     "downtime": {
                         "type": "object",
                         "description": "Visible downtime in days.",
@@ -155,9 +161,31 @@ TREATMENTS: dict[str, Any] = {
                     "results": {"type": "string"},
                     "effectiveness": {"type": "string"},
                     "cost": {"enum": ["none", "low", "medium", "high"]},
+                    "evidence": {
+                        "enum": ["high", "medium", "low"],
+                        "description": "Overall confidence in this entry, as in the fact sheet.",
+                    },
                     "cautions": _TEXTS,
+                    "risks": _TEXTS,
                     "tags": {"type": "array", "items": _ID},
-                    "sources": {"type": "array", "items": _SOURCE_REF, "minItems": 1},
+                    "sources": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "anyOf": [
+                                _SOURCE_REF,
+                                {
+                                    "type": "object",
+                                    "required": ["ref", "confidence"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "ref": _SOURCE_REF,
+                                        "confidence": {"enum": ["high", "medium", "low"]},
+                                    },
+                                },
+                            ]
+                        },
+                    },
                     "routine": {
                         "type": "object",
                         "additionalProperties": False,
@@ -285,9 +313,84 @@ RULES: dict[str, Any] = {
     },
 }
 
+_IDS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+
+TESTS: dict[str, Any] = {
+    "$schema": DIALECT,
+    "$id": "cicatrix:tests",
+    "title": "cicatrix knowledge-base test cases (tests/*.yaml)",
+    "type": "object",
+    "required": ["cases"],
+    "additionalProperties": False,
+    "properties": {
+        "cases": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "patient", "expect"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_./-]*$"},
+                    "description": {"type": "string"},
+                    "source": {"type": "string"},
+                    "patient": {"type": "object", "description": "A patient file, inline."},
+                    "expect": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "additionalProperties": False,
+                        "properties": {
+                            "recommend": {
+                                **_IDS,
+                                "description": "Each id (or combination id a+b) is recommended.",
+                            },
+                            "recommend_any": {
+                                "type": "array",
+                                "description": "For each group, at least one id is recommended.",
+                                "items": {**_IDS, "minItems": 2},
+                            },
+                            "not_recommend": {
+                                **_IDS,
+                                "description": "Never recommended, alone or in a combination.",
+                            },
+                            "avoid": {**_IDS, "description": "Each id is in the avoid list."},
+                            "not_avoid": _IDS,
+                            "first": {
+                                "type": "string",
+                                "description": "The id ranked first among procedures/combinations.",
+                            },
+                            "notes": {**_IDS, "description": "Each text appears in some note."},
+                            "cautions": {
+                                "type": "object",
+                                "description": "id -> text that appears in its cautions.",
+                                "additionalProperties": {"type": "string"},
+                            },
+                            "routine": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {
+                                    "morning_last": {"type": "string"},
+                                    "evening_includes": _IDS,
+                                    "evening_excludes": _IDS,
+                                    "nights": {
+                                        "type": "object",
+                                        "description": "id -> evenings a week it is scheduled.",
+                                        "additionalProperties": {"type": "integer"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
 ALL: dict[str, dict[str, Any]] = {
     "kb": MANIFEST,
     "templates": TEMPLATES,
     "treatments": TREATMENTS,
     "rules": RULES,
+    "tests": TESTS,
 }

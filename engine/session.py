@@ -8,7 +8,6 @@ record of what each firing did complete and in one place.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,8 +17,7 @@ from .patient import PatientInput
 from .resolver import resolve
 from .result import Result
 from .trace import ActionRecord, Consultation, FactRecord, Firing
-
-_TEXT_VAR = re.compile(r"\{\$([a-z_][a-z0-9_]*)\}")
+from .wording import fill, placeholders
 
 
 def _thaw(value: Any) -> Any:
@@ -92,9 +90,12 @@ class Session:
     def _value(self, value: Any, bindings: Mapping[str, Any]) -> Any:
         return bindings[value.name] if isinstance(value, Var) else value
 
-    def _text(self, rule: Rule, text: str, bindings: Mapping[str, Any]) -> str:
+    def _labels(self, rule: Rule, text: str, bindings: Mapping[str, Any]) -> dict[str, str]:
         fields = self.compiled.var_fields[rule.id]
-        return _TEXT_VAR.sub(lambda m: fields[m.group(1)].label(bindings[m.group(1)]), text)
+        return {name: fields[name].label(bindings[name]) for name in placeholders(text)}
+
+    def _text(self, rule: Rule, text: str, bindings: Mapping[str, Any]) -> str:
+        return fill(text, self._labels(rule, text, bindings))
 
     def _declare(self, rule: Rule, template: str, values: dict[str, Any], seq: int) -> str | None:
         declared = self.engine.declare(self.compiled.fact_classes[template](**values))
@@ -109,6 +110,7 @@ class Session:
         self, rule: Rule, action: Action, bindings: Mapping[str, Any], seq: int
     ) -> ActionRecord:
         text = self._text(rule, action.text, bindings)
+        words = {"template": action.text, "labels": self._labels(rule, action.text, bindings)}
         targets = tuple(str(self._value(t, bindings)) for t in action.targets)
         if action.kind in ("recommend", "avoid", "caution"):
             treatment = str(self._value(action.target, bindings))
@@ -120,7 +122,7 @@ class Session:
             elif action.kind == "avoid":
                 fact = self._declare(rule, "avoid", {"treatment": treatment}, seq)
             tier = action.tier if action.kind == "recommend" else ""
-            return ActionRecord(action.kind, treatment, text, tier, targets, fact=fact)
+            return ActionRecord(action.kind, treatment, text, tier, targets, fact=fact, **words)
         if action.kind == "combine":
             sequence = self._text(rule, action.sequence, bindings)
             return ActionRecord(
@@ -134,7 +136,7 @@ class Session:
         if action.kind == "assert":
             values = {k: _thaw(self._value(v, bindings)) for k, v in action.values.items()}
             return ActionRecord("assert", fact=self._declare(rule, action.template, values, seq))
-        return ActionRecord("note", text=text)
+        return ActionRecord("note", text=text, **words)
 
 
 def plan(session: Session, patient: PatientInput) -> Result:

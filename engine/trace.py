@@ -35,6 +35,8 @@ class ActionRecord:
     components: tuple[str, ...] = ()
     sequence: str = ""
     fact: str | None = None  # the fact this action asserted, if it was new
+    template: str = ""  # the text before {$var}s were filled in
+    labels: dict[str, str] = field(default_factory=dict)  # the words each {$var} became
 
 
 @dataclass(frozen=True)

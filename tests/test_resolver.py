@@ -142,6 +142,7 @@ def test_plan_invariants_over_generated_patients(kb, session, data):
     result = plan(session, from_data(data, kb))
     avoided = {a.id for a in result.avoid}
     recommended = {r.id for r in result.recommendations}
+    singles = {i for i in recommended if "+" not in i}
     p = result.patient["patient"]
     for r in result.recommendations:
         # nothing avoided is recommended, alone or inside a combination
@@ -163,7 +164,11 @@ def test_plan_invariants_over_generated_patients(kb, session, data):
         assert not ({"aha", "bha"} & recommended)
     if p["active_acne"]:
         assert "treat_active_acne" in recommended
-        assert not any(kb.treatments[i].kind == "procedure" for i in recommended if "+" not in i)
+        assert not any("defer_with_active_acne" in kb.treatments[i].tags for i in singles)
+    if p["pregnant"]:
+        assert not any("defer_in_pregnancy" in kb.treatments[i].tags for i in singles)
+    for never in ("lemon_juice", "baking_soda"):
+        assert never in avoided
     assert "sunscreen" in recommended
     assert result.routine.morning[-1] == "sunscreen"
     assert same_night_violations(result.routine, kb.treatments) == []

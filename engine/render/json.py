@@ -35,6 +35,10 @@ def _recommendation(r: Recommendation) -> dict[str, Any]:
     if r.kind == "combination":
         out["components"] = list(r.components)
         out["sequence"] = r.sequence
+    if r.expected_results:
+        out["expected_results"] = r.expected_results
+    if r.sessions:
+        out["sessions"] = r.sessions
     if r.downtime_days is not None:
         out["downtime_days"] = {
             "min": _number(r.downtime_days[0]),
@@ -66,6 +70,7 @@ def to_dict(result: Result) -> dict[str, Any]:
                 step.id: {"title": step.title, "how": step.how}
                 for step in result.routine.steps.values()
             },
+            "unscheduled": list(result.routine.unscheduled),
         },
         "notes": list(result.notes),
         "disclaimer": result.disclaimer,

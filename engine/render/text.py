@@ -97,13 +97,24 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88, explain_facts: bo
             extra = (
                 f"; for {', '.join(t.replace('_', ' ') for t in r.targets)}" if r.targets else ""
             )
-            w.para(f"{r.rank}. {r.title}  [{kind}, {_TIER_WORDS[r.tier]}{extra}]", 2, hang=5)
+            head = f"{r.rank}. {r.title}  [{kind}, {_TIER_WORDS[r.tier]}{extra}]"
+            if r.tier == "adjunct" and key == "procedure":
+                # Add-ons: one paragraph each, so the main plan stays readable.
+                parts = [r.explanation, *(f"Caution: {c}" for c in r.cautions)]
+                parts.append(f"Sources: {', '.join(r.citations)}.")
+                w.para(f"{head}: " + " ".join(parts), 2, hang=5)
+                continue
+            w.para(head, 2, hang=5)
             w.para(r.explanation, 5, "Why: ")
             if r.sequence:
                 w.para(r.sequence, 5, "Order: ")
+            if r.sessions and key == "procedure":
+                w.para(r.sessions, 5, "Sessions: ")
             days = _days(r)
             if days and r.kind in ("procedure", "combination"):
                 w.para(days, 5, "Downtime: ")
+            if r.expected_results:
+                w.para(r.expected_results, 5, "Expect: ")
             for caution in r.cautions:
                 w.para(caution, 5, "Caution: ")
             w.para(", ".join(r.citations), 5, "Sources: ")
@@ -121,6 +132,14 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88, explain_facts: bo
                 w.para(
                     ", ".join(titles[i] for i in ids) or "(nothing)", 4, f"{day.capitalize():<10}"
                 )
+        if routine.unscheduled:
+            names = ", ".join(titles[i] for i in routine.unscheduled)
+            w.para(
+                f"No evening is free for {names} without clashing with the items above; "
+                "ask your dermatologist which to drop or alternate.",
+                2,
+                "Note: ",
+            )
         w.lines.append("  How to use:")
         for step in routine.steps.values():
             if step.how:
