@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from .engine.commands import consult
+from .engine.commands import consult, trace
 
 
 def _version() -> str:
@@ -39,6 +39,7 @@ def cli() -> None:
 
 
 cli.add_command(consult.command)
+cli.add_command(trace.group)
 
 
 def main(argv: list[str] | None = None) -> None:

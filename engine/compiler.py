@@ -12,7 +12,6 @@ holds no consultation state and can be reset and reused for many patients.
 from __future__ import annotations
 
 import inspect
-import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,16 +19,10 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from .compat import AS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, Strategy
+from .constraints import compare_values, predicate
 from .model import FieldSpec, KnowledgeBase, Test, Var
 from .model import Rule as KbRule
 from .rule_parser import bound_fields
-
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "lt": operator.lt,
-    "lte": operator.le,
-    "gt": operator.gt,
-    "gte": operator.ge,
-}
 
 VAR_PREFIX = "v_"  # experta context names of $variables
 FACT_PREFIX = "f_"  # experta context names of the facts matched by `when` patterns
@@ -41,38 +34,12 @@ class FiringListener(Protocol):
     def on_fire(self, rule: KbRule, context: Mapping[str, Any]) -> None: ...
 
 
-def same(a: Any, b: Any) -> bool:
-    """Equality that does not confuse true with 1, as Python's does."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    return a == b
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _predicate(test: Test) -> Callable[[Any], bool]:
-    op, value = test.op, test.value
-    if op == "eq":
-        return lambda v: same(v, value)
-    if op == "any":
-        return lambda v: any(same(v, x) for x in value)
-    if op == "not":
-        return lambda v: not any(same(v, x) for x in value)
-    if op == "contains":
-        return lambda v: isinstance(v, tuple) and any(same(x, value) for x in v)
-    compare = _COMPARE[op]
-    # A missing (null) value satisfies no comparison: unknown is not "less than 6".
-    return lambda v: _number(v) and compare(v, value)
-
-
 def _field_expr(tests: tuple[Test, ...], compared_as: str, checks: list[Any]) -> Any:
     """The experta constraint for one field; comparisons with variables go to ``checks``."""
     parts = []
     for test in tests:
         if not isinstance(test.value, Var):
-            parts.append(P(_predicate(test)))
+            parts.append(P(predicate(test)))
         elif test.op in ("eq", "bind"):
             parts.append(getattr(MATCH, VAR_PREFIX + test.value.name))
         else:
@@ -98,11 +65,8 @@ def _keyword_function(names: list[str], body: Callable[..., bool]) -> Callable[.
 
 
 def _compare_vars(op: str, left: str, right: str) -> Callable[..., bool]:
-    compare = _COMPARE[op]
-
     def body(**context: Any) -> bool:
-        a, b = context.get(left), context.get(right)
-        return _number(a) and _number(b) and compare(a, b)
+        return compare_values(op, context.get(left), context.get(right))
 
     return _keyword_function([left, right], body)
 
@@ -176,10 +140,7 @@ def _compile_rule(rule: KbRule, classes: Mapping[str, type]) -> tuple[str, Rule]
     lhs: list[Any] = []
     checks: list[tuple[str, str, str]] = []
     for i, pattern in enumerate(rule.when):
-        fields = {
-            c.field: _field_expr(c.tests, f"{COMPARED_PREFIX}{i}_{c.field}", checks)
-            for c in pattern.constraints
-        }
+        fields = {c.field: _field_expr(c.tests, f"{COMPARED_PREFIX}{i}_{c.field}", checks) for c in pattern.constraints}
         lhs.append(getattr(AS, f"{FACT_PREFIX}{i}") << classes[pattern.template](**fields))
     # Comparisons between variables run once every pattern has bound its values.
     lhs.extend(TEST(_compare_vars(op, left, right)) for op, left, right in checks)
@@ -206,9 +167,7 @@ def compile_kb(kb: KnowledgeBase) -> CompiledKB:
         rules_by_name[name] = rule
     namespace["cx_rules"] = rules_by_name
     namespace["cx_fact_classes"] = classes
-    engine_class = type(
-        f"Engine_{re.sub(r'[^0-9a-zA-Z_]', '_', kb.name)}", (CompiledEngine,), namespace
-    )
+    engine_class = type(f"Engine_{re.sub(r'[^0-9a-zA-Z_]', '_', kb.name)}", (CompiledEngine,), namespace)
     uses_catalogue = any(p.template == "treatment" for r in kb.rules for p in r.patterns)
     var_fields = {rule.id: bound_fields(rule.when, kb.templates) for rule in kb.rules}
     return CompiledKB(

@@ -62,20 +62,14 @@ def load_cases(kb: KnowledgeBase) -> list[Case]:
             mark = doc.mark(("cases", i))
             where = f"{name}:{mark.line}" if mark else name
             if raw["id"] in seen:
-                problems.append(
-                    doc.problem(
-                        ("cases", i, "id"), f"duplicate case id (first at {seen[raw['id']]})"
-                    )
-                )
+                problems.append(doc.problem(("cases", i, "id"), f"duplicate case id (first at {seen[raw['id']]})"))
                 continue
             seen[raw["id"]] = where
             patient = yamlio.Document(
                 file=name,
                 data=raw["patient"],
                 marks={k[3:]: v for k, v in doc.marks.items() if k[:3] == ("cases", i, "patient")},
-                key_marks={
-                    k[3:]: v for k, v in doc.key_marks.items() if k[:3] == ("cases", i, "patient")
-                },
+                key_marks={k[3:]: v for k, v in doc.key_marks.items() if k[:3] == ("cases", i, "patient")},
             )
             problems.extend(_check_ids(doc, ("cases", i, "expect"), raw["expect"], kb))
             cases.append(
@@ -93,18 +87,14 @@ def load_cases(kb: KnowledgeBase) -> list[Case]:
     return cases
 
 
-def _check_ids(
-    doc: yamlio.Document, path: tuple[Any, ...], expect: dict[str, Any], kb: KnowledgeBase
-):
+def _check_ids(doc: yamlio.Document, path: tuple[Any, ...], expect: dict[str, Any], kb: KnowledgeBase):
     """A typo in an expected id would make a test pass vacuously: reject unknown ids."""
     known = set(kb.treatments)
 
     def check(value: str, where: tuple[Any, ...]) -> Iterator[Problem]:
         for part in value.split("+"):
             if part not in known:
-                yield doc.problem(
-                    where, f"unknown treatment id {part!r}" + did_you_mean(part, known)
-                )
+                yield doc.problem(where, f"unknown treatment id {part!r}" + did_you_mean(part, known))
 
     for key in ("recommend", "not_recommend", "avoid", "not_avoid"):
         for j, value in enumerate(expect.get(key, [])):
@@ -139,31 +129,19 @@ def check(result: Result, expect: dict[str, Any]) -> list[str]:
             failures.append(f"expected {tid} to be recommended{why}; recommended: {shown}")
     for group in expect.get("recommend_any", []):
         if not set(group) & set(recs):
-            failures.append(
-                f"expected one of {', '.join(group)} to be recommended; recommended: {shown}"
-            )
+            failures.append(f"expected one of {', '.join(group)} to be recommended; recommended: {shown}")
     for tid in expect.get("not_recommend", []):
         if tid in in_plan:
-            how = (
-                recs[tid].rules
-                if tid in recs
-                else [r.id for r in result.recommendations if tid in r.components]
-            )
-            failures.append(
-                f"expected {tid} not to be recommended, but it is (by {', '.join(how)})"
-            )
+            how = recs[tid].rules if tid in recs else [r.id for r in result.recommendations if tid in r.components]
+            failures.append(f"expected {tid} not to be recommended, but it is (by {', '.join(how)})")
     for tid in expect.get("avoid", []):
         if tid not in avoided:
-            failures.append(
-                f"expected {tid} in the avoid list; avoided: {', '.join(avoided) or 'nothing'}"
-            )
+            failures.append(f"expected {tid} in the avoid list; avoided: {', '.join(avoided) or 'nothing'}")
     for tid in expect.get("not_avoid", []):
         if tid in avoided:
             failures.append(f"expected {tid} not to be avoided, but: {avoided[tid].reason}")
     if "first" in expect:
-        procedures = [
-            r.id for r in result.recommendations if r.kind in ("procedure", "combination")
-        ]
+        procedures = [r.id for r in result.recommendations if r.kind in ("procedure", "combination")]
         top = procedures[0] if procedures else "nothing"
         if top != expect["first"]:
             failures.append(f"expected {expect['first']} ranked first among procedures, got {top}")
@@ -173,15 +151,11 @@ def check(result: Result, expect: dict[str, Any]) -> list[str]:
     for tid, text in expect.get("cautions", {}).items():
         cautions = recs[tid].cautions if tid in recs else ()
         if not any(text.lower() in c.lower() for c in cautions):
-            failures.append(
-                f"expected a caution on {tid} containing {text!r}; cautions: {list(cautions)}"
-            )
+            failures.append(f"expected a caution on {tid} containing {text!r}; cautions: {list(cautions)}")
     routine = expect.get("routine", {})
     morning = result.routine.morning
     if "morning_last" in routine and (not morning or morning[-1] != routine["morning_last"]):
-        failures.append(
-            f"expected {routine['morning_last']} last in the morning; morning: {list(morning)}"
-        )
+        failures.append(f"expected {routine['morning_last']} last in the morning; morning: {list(morning)}")
     evening = {tid for ids in result.routine.evening.values() for tid in ids}
     for tid in routine.get("evening_includes", []):
         if tid not in evening:

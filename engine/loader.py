@@ -62,9 +62,7 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
-            problems.append(
-                Problem(name, None, None, "", "missing: every knowledge base needs this file")
-            )
+            problems.append(Problem(name, None, None, "", "missing: every knowledge base needs this file"))
             return None
         except OSError as exc:
             problems.append(Problem(name, None, None, "", f"cannot read: {exc.strerror}"))
@@ -90,9 +88,7 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
     treatments_doc = read(root / "treatments.yaml", schemas.TREATMENTS)
     rule_files = sorted((root / "rules").glob("*.yaml")) if (root / "rules").is_dir() else []
     if not rule_files:
-        problems.append(
-            Problem(_display(root / "rules", root), None, None, "", "no rule files (*.yaml)")
-        )
+        problems.append(Problem(_display(root / "rules", root), None, None, "", "no rule files (*.yaml)"))
     rule_docs = [d for d in (read(p, schemas.RULES) for p in rule_files) if d is not None]
     if problems or manifest is None or templates_doc is None or treatments_doc is None:
         raise CicatrixError(problems)
@@ -119,8 +115,7 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
             problems.append(
                 manifest.problem(
                     ("targets", "field"),
-                    f"template {targets[0]!r} has no field {targets[1]!r}"
-                    + did_you_mean(targets[1], template.fields),
+                    f"template {targets[0]!r} has no field {targets[1]!r}" + did_you_mean(targets[1], template.fields),
                 )
             )
     if problems:
@@ -164,9 +159,7 @@ def _templates(doc: yamlio.Document, problems: list[Problem]) -> dict[str, Templ
     for name, spec in doc.data["templates"].items():
         path = ("templates", name)
         if name in BUILTIN_TEMPLATES:
-            problems.append(
-                doc.problem(path, f"{name!r} is a built-in template; choose another name", key=True)
-            )
+            problems.append(doc.problem(path, f"{name!r} is a built-in template; choose another name", key=True))
             continue
         fields = {}
         for fname, fspec in spec["fields"].items():
@@ -211,13 +204,9 @@ def _field(
     allowed = tuple(spec["allowed"]) if "allowed" in spec else None
     before = len(problems)
     if allowed is not None and kind in ("boolean", "integer", "number"):
-        problems.append(
-            doc.problem((*path, "allowed"), f"'allowed' does not apply to a {kind} field")
-        )
+        problems.append(doc.problem((*path, "allowed"), f"'allowed' does not apply to a {kind} field"))
     if ("minimum" in spec or "maximum" in spec) and kind not in ("integer", "number"):
-        problems.append(
-            doc.problem(path, f"'minimum'/'maximum' apply to numbers, not to a {kind} field")
-        )
+        problems.append(doc.problem(path, f"'minimum'/'maximum' apply to numbers, not to a {kind} field"))
     if "minimum" in spec and "maximum" in spec and spec["minimum"] > spec["maximum"]:
         problems.append(doc.problem((*path, "minimum"), "'minimum' is greater than 'maximum'"))
     labels = dict(spec.get("labels", {}))
@@ -226,8 +215,7 @@ def _field(
             problems.append(
                 doc.problem(
                     (*path, "labels", value),
-                    f"label for {value!r}, which is not an allowed value"
-                    + did_you_mean(value, allowed),
+                    f"label for {value!r}, which is not an allowed value" + did_you_mean(value, allowed),
                     key=True,
                 )
             )
@@ -250,9 +238,7 @@ def _field(
     if field.has_default:
         values = field.default if kind == "list" else [field.default]
         if kind == "list" and not isinstance(field.default, list):
-            problems.append(
-                doc.problem((*path, "default"), "the default of a list field must be a list")
-            )
+            problems.append(doc.problem((*path, "default"), "the default of a list field must be a list"))
         else:
             for value in values:
                 if not field.accepts(value):
@@ -263,9 +249,7 @@ def _field(
                         )
                     )
     elif not field.required:
-        problems.append(
-            doc.problem(path, "give the field a 'default' (or mark it 'required: true')", key=True)
-        )
+        problems.append(doc.problem(path, "give the field a 'default' (or mark it 'required: true')", key=True))
     return field if len(problems) == before else None
 
 
@@ -286,11 +270,7 @@ def _treatments(
         if "routine" in spec:
             raw = spec["routine"]
             if spec["kind"] != "home_care":
-                problems.append(
-                    doc.problem(
-                        (*path, "routine"), "only home_care treatments have a routine", key=True
-                    )
-                )
+                problems.append(doc.problem((*path, "routine"), "only home_care treatments have a routine", key=True))
             for i, other in enumerate(raw.get("not_same_night_as", [])):
                 if other not in entries:
                     problems.append(
@@ -348,12 +328,8 @@ def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[s
     tags = tuple(sorted({tag for t in treatments.values() for tag in t.tags}))
     where = Where(f"{file} (built in)")
 
-    def f(
-        name: str, kind: str, allowed: tuple[Any, ...] | None = None, description: str = ""
-    ) -> FieldSpec:
-        return FieldSpec(
-            name=name, type=kind, allowed=allowed, required=True, description=description
-        )
+    def f(name: str, kind: str, allowed: tuple[Any, ...] | None = None, description: str = "") -> FieldSpec:
+        return FieldSpec(name=name, type=kind, allowed=allowed, required=True, description=description)
 
     return {
         "treatment": Template(
@@ -362,9 +338,7 @@ def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[s
             fields={
                 "id": f("id", "string", ids),
                 "kind": f("kind", "string", CATALOGUE_KINDS),
-                "downtime_min": f(
-                    "downtime_min", "number", None, "fewest days of visible downtime"
-                ),
+                "downtime_min": f("downtime_min", "number", None, "fewest days of visible downtime"),
                 "downtime_max": f("downtime_max", "number", None, "most days of visible downtime"),
                 "cost": f("cost", "string", ("none", "low", "medium", "high")),
                 "tags": f("tags", "list", tags or None),

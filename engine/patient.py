@@ -102,11 +102,7 @@ def _normalise(template: Template, raw: dict[str, Any]) -> dict[str, Any]:
 def from_document(doc: yamlio.Document, kb: KnowledgeBase) -> PatientInput:
     if not isinstance(doc.data, dict):
         raise CicatrixError(
-            [
-                doc.problem(
-                    (), f"expected a mapping with {_keys(kb)}, got {validate.type_word(doc.data)}"
-                )
-            ]
+            [doc.problem((), f"expected a mapping with {_keys(kb)}, got {validate.type_word(doc.data)}")]
         )
     problems = validate.check(doc, patient_schema(kb))
     if problems:
@@ -119,9 +115,7 @@ def from_document(doc: yamlio.Document, kb: KnowledgeBase) -> PatientInput:
         if template.input.many:
             items = [_normalise(template, raw) for raw in doc.data.get(key, [])]
             normalised[key] = items
-            facts.extend(
-                InputFact(f"{template.name}-{i}", template.name, v) for i, v in enumerate(items, 1)
-            )
+            facts.extend(InputFact(f"{template.name}-{i}", template.name, v) for i, v in enumerate(items, 1))
         else:
             values = _normalise(template, doc.data.get(key) or {})
             normalised[key] = values
@@ -137,9 +131,7 @@ def read(path: Path | str, kb: KnowledgeBase) -> PatientInput:
     path = Path(path)
     doc = yamlio.read(path)
     if doc.data is None:
-        raise CicatrixError(
-            [Problem(str(path), None, None, "", f"the file is empty; expected {_keys(kb)}")]
-        )
+        raise CicatrixError([Problem(str(path), None, None, "", f"the file is empty; expected {_keys(kb)}")])
     return from_document(doc, kb)
 
 

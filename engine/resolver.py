@@ -224,10 +224,7 @@ def merge_texts(actions: Iterable[ActionRecord], *, separate: bool = False) -> A
         for name, label in action.labels.items():
             if label not in words.setdefault(name, []):
                 words[name].append(label)
-    texts = [
-        fill(template, {k: _join_words(v) for k, v in words.items()})
-        for template, words in groups.items()
-    ]
+    texts = [fill(template, {k: _join_words(v) for k, v in words.items()}) for template, words in groups.items()]
     texts = list(_unique(texts))
     return texts if separate else " ".join(texts)
 
@@ -255,11 +252,7 @@ def check_invariants(result: Result, kb: KnowledgeBase) -> None:
     singles = {r.id for r in result.recommendations if r.kind != "combination"}
     for r in result.recommendations:
         if r.kind == "combination" and not set(r.components) <= singles:
-            raise SafetyInvariantError(
-                f"combination {r.id} has a component that is not recommended"
-            )
+            raise SafetyInvariantError(f"combination {r.id} has a component that is not recommended")
     clashes = same_night_violations(result.routine, kb.treatments)
     if clashes:
-        raise SafetyInvariantError(
-            "routine puts incompatible items on one night: " + "; ".join(clashes)
-        )
+        raise SafetyInvariantError("routine puts incompatible items on one night: " + "; ".join(clashes))

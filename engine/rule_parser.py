@@ -65,8 +65,7 @@ class _RuleParser:
         if template is None:
             self.error(
                 (*path, name),
-                f"unknown template {name!r}; known: {', '.join(self.templates)}"
-                + did_you_mean(name, self.templates),
+                f"unknown template {name!r}; known: {', '.join(self.templates)}" + did_you_mean(name, self.templates),
                 key=True,
             )
             return None
@@ -99,9 +98,7 @@ class _RuleParser:
         )
         return False
 
-    def tests(
-        self, value: Any, spec: FieldSpec, label: str, path: tuple[Any, ...]
-    ) -> tuple[Test, ...]:
+    def tests(self, value: Any, spec: FieldSpec, label: str, path: tuple[Any, ...]) -> tuple[Test, ...]:
         if is_var(value):
             return (Test("eq", Var(value[1:])),)
         if isinstance(value, list):
@@ -126,9 +123,7 @@ class _RuleParser:
             opath = (*path, op)
             if op in COMPARISONS:
                 if spec.type not in ("integer", "number"):
-                    self.error(
-                        opath, f"{op!r} compares numbers, but {label} is a {spec.type} field"
-                    )
+                    self.error(opath, f"{op!r} compares numbers, but {label} is a {spec.type} field")
                     continue
                 tests.append(Test(op, Var(operand[1:]) if is_var(operand) else operand))
             elif op in ("in", "not"):
@@ -177,9 +172,7 @@ class _RuleParser:
                                     "variables there can only be matched for equality",
                                 )
                             elif name not in bound:
-                                self.error(
-                                    path, f"${name} is compared but never bound by a 'when' pattern"
-                                )
+                                self.error(path, f"${name} is compared but never bound by a 'when' pattern")
                         elif section == "unless" and name not in bound:
                             self.error(
                                 path,
@@ -190,9 +183,7 @@ class _RuleParser:
     def var(self, value: Any, bound: Mapping[str, FieldSpec], path: tuple[Any, ...]) -> Var | None:
         name = value[1:]
         if name not in bound:
-            self.error(
-                path, f"${name} is not bound by any 'when' pattern" + did_you_mean(name, bound)
-            )
+            self.error(path, f"${name} is not bound by any 'when' pattern" + did_you_mean(name, bound))
             return None
         return Var(name)
 
@@ -225,25 +216,18 @@ class _RuleParser:
             return var
         treatment = self.treatments.get(value)
         if treatment is None:
-            self.error(
-                path, f"unknown treatment id {value!r}" + did_you_mean(value, self.treatments)
-            )
+            self.error(path, f"unknown treatment id {value!r}" + did_you_mean(value, self.treatments))
             return None
         if verb in ("recommend", "combine") and treatment.kind == "unsafe":
             self.error(path, f"{value!r} is catalogued as unsafe: it can only be avoided")
             return None
         return value
 
-    def action(
-        self, raw: dict[str, Any], path: tuple[Any, ...], bound: Mapping[str, FieldSpec]
-    ) -> Action | None:
-        kind = next(
-            k for k in ("recommend", "avoid", "combine", "assert", "caution", "note") if k in raw
-        )
+    def action(self, raw: dict[str, Any], path: tuple[Any, ...], bound: Mapping[str, FieldSpec]) -> Action | None:
+        kind = next(k for k in ("recommend", "avoid", "combine", "assert", "caution", "note") if k in raw)
         where = self.where(path)
         targets = tuple(
-            self.var(t, bound, (*path, "targets", i)) if is_var(t) else t
-            for i, t in enumerate(raw.get("targets", []))
+            self.var(t, bound, (*path, "targets", i)) if is_var(t) else t for i, t in enumerate(raw.get("targets", []))
         )
         if kind in ("recommend", "avoid", "caution"):
             target = self.treatment_ref(raw[kind], bound, (*path, kind), kind)
@@ -264,9 +248,7 @@ class _RuleParser:
             for i, cid in enumerate(raw["combine"]):
                 ref = self.treatment_ref(cid, bound, (*path, "combine", i), "combine")
                 if isinstance(ref, Var):
-                    self.error(
-                        (*path, "combine", i), "name combination components by id, not by variable"
-                    )
+                    self.error((*path, "combine", i), "name combination components by id, not by variable")
                     return None
                 components.append(ref)
             text = self.text(raw["rationale"], bound, (*path, "rationale"))
@@ -317,8 +299,7 @@ class _RuleParser:
             if spec is None:
                 self.error(
                     (*path, name, fname),
-                    f"template {name!r} has no field {fname!r}"
-                    + did_you_mean(fname, template.fields),
+                    f"template {name!r} has no field {fname!r}" + did_you_mean(fname, template.fields),
                     key=True,
                 )
                 ok = False
@@ -347,17 +328,13 @@ class _RuleParser:
         when_raw = raw.get("when", [])
         unless_raw = raw.get("unless", [])
         when = [(i, self.pattern(p, (*path, "when", i), False)) for i, p in enumerate(when_raw)]
-        unless = [
-            (i, self.pattern(p, (*path, "unless", i), True)) for i, p in enumerate(unless_raw)
-        ]
+        unless = [(i, self.pattern(p, (*path, "unless", i), True)) for i, p in enumerate(unless_raw)]
         when_ok = [(i, p) for i, p in when if p is not None]
         unless_ok = [(i, p) for i, p in unless if p is not None]
         bound = bound_fields([p for _, p in when_ok], self.templates)
         self.check_vars(path, when_ok, unless_ok, bound)
         actions = [self.action(a, (*path, "then", i), bound) for i, a in enumerate(raw["then"])]
-        self.problems.extend(
-            check_sources(raw["sources"], self.sources, self.doc, (*path, "sources"))
-        )
+        self.problems.extend(check_sources(raw["sources"], self.sources, self.doc, (*path, "sources")))
         if len(self.problems) != before:
             return None
         return Rule(
@@ -384,8 +361,7 @@ def check_sources(
             problems.append(
                 doc.problem(
                     (*path, i),
-                    f"unknown source {name!r}; declare it under 'sources' in kb.yaml"
-                    + did_you_mean(name, sources),
+                    f"unknown source {name!r}; declare it under 'sources' in kb.yaml" + did_you_mean(name, sources),
                 )
             )
     return problems
@@ -419,9 +395,7 @@ def parse_rules(
     return tuple(rules)
 
 
-def bound_fields(
-    when: Iterable[Pattern], templates: Mapping[str, Template]
-) -> dict[str, FieldSpec]:
+def bound_fields(when: Iterable[Pattern], templates: Mapping[str, Template]) -> dict[str, FieldSpec]:
     """The field each variable is first bound from: it decides how the value is worded."""
     bound: dict[str, FieldSpec] = {}
     for pattern in when:

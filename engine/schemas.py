@@ -135,9 +135,7 @@ TREATMENTS: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "title": _TEXT,
-                    "kind": {
-                        "enum": ["procedure", "home_care", "prerequisite", "lifestyle", "unsafe"]
-                    },
+                    "kind": {"enum": ["procedure", "home_care", "prerequisite", "lifestyle", "unsafe"]},
                     "summary": _TEXT,
                     "best_for": _TEXTS,
                     "poor_fit": {

@@ -47,9 +47,7 @@ class Session:
         self._facts, self._firings, self._ids, self._counters = [], [], {}, {}
         classes = self.compiled.fact_classes
         for fact in patient.facts:
-            declared = self.engine.declare(
-                classes[fact.template](**fact.values, **{FACT_ID_KEY: fact.id})
-            )
+            declared = self.engine.declare(classes[fact.template](**fact.values, **{FACT_ID_KEY: fact.id}))
             self._register(declared, FactRecord(fact.id, fact.template, dict(fact.values), "input"))
         if self.compiled.uses_catalogue:
             for t in self.kb.treatments.values():
@@ -62,9 +60,7 @@ class Session:
                     "tags": list(t.tags),
                 }
                 declared = self.engine.declare(classes["treatment"](**values))
-                self._register(
-                    declared, FactRecord(f"treatment/{t.id}", "treatment", values, "catalogue")
-                )
+                self._register(declared, FactRecord(f"treatment/{t.id}", "treatment", values, "catalogue"))
         self.engine.run()
         return Consultation(facts=tuple(self._facts), firings=tuple(self._firings))
 
@@ -76,14 +72,8 @@ class Session:
 
     def on_fire(self, rule: Rule, context: Mapping[str, Any]) -> None:
         seq = len(self._firings) + 1
-        matched = tuple(
-            self._ids[context[f"{FACT_PREFIX}{i}"]["__factid__"]] for i in range(len(rule.when))
-        )
-        bindings = {
-            k[len(VAR_PREFIX) :]: _thaw(v)
-            for k, v in sorted(context.items())
-            if k.startswith(VAR_PREFIX)
-        }
+        matched = tuple(self._ids[context[f"{FACT_PREFIX}{i}"]["__factid__"]] for i in range(len(rule.when)))
+        bindings = {k[len(VAR_PREFIX) :]: _thaw(v) for k, v in sorted(context.items()) if k.startswith(VAR_PREFIX)}
         actions = tuple(self._act(rule, action, bindings, seq) for action in rule.then)
         self._firings.append(Firing(seq, rule.id, rule.salience, matched, bindings, actions))
 
@@ -106,9 +96,7 @@ class Session:
         self._register(declared, record)
         return record.id
 
-    def _act(
-        self, rule: Rule, action: Action, bindings: Mapping[str, Any], seq: int
-    ) -> ActionRecord:
+    def _act(self, rule: Rule, action: Action, bindings: Mapping[str, Any], seq: int) -> ActionRecord:
         text = self._text(rule, action.text, bindings)
         words = {"template": action.text, "labels": self._labels(rule, action.text, bindings)}
         targets = tuple(str(self._value(t, bindings)) for t in action.targets)
@@ -116,9 +104,7 @@ class Session:
             treatment = str(self._value(action.target, bindings))
             fact = None
             if action.kind == "recommend":
-                fact = self._declare(
-                    rule, "recommend", {"treatment": treatment, "tier": action.tier}, seq
-                )
+                fact = self._declare(rule, "recommend", {"treatment": treatment, "tier": action.tier}, seq)
             elif action.kind == "avoid":
                 fact = self._declare(rule, "avoid", {"treatment": treatment}, seq)
             tier = action.tier if action.kind == "recommend" else ""

@@ -104,9 +104,7 @@ class _Builder:
             for key_node, value_node in node.value:
                 key = self.loader.construct_object(key_node, deep=True)
                 if not isinstance(key, (str, int, float, bool)) and key is not None:
-                    self.problems.append(
-                        self.doc.problem(path, f"a mapping key must be a plain value, got {key!r}")
-                    )
+                    self.problems.append(self.doc.problem(path, f"a mapping key must be a plain value, got {key!r}"))
                     continue
                 if key in result:
                     first = self.doc.key_marks.get((*path, key))
@@ -171,15 +169,9 @@ def read(path: Path, *, display: str | None = None) -> Document:
     except FileNotFoundError:
         raise CicatrixError([Problem(name, None, None, "", "no such file")]) from None
     except IsADirectoryError:
-        raise CicatrixError(
-            [Problem(name, None, None, "", "is a folder, expected a file")]
-        ) from None
+        raise CicatrixError([Problem(name, None, None, "", "is a folder, expected a file")]) from None
     except UnicodeDecodeError as exc:
-        raise CicatrixError(
-            [Problem(name, None, None, "", f"not UTF-8 text (byte {exc.start})")]
-        ) from None
+        raise CicatrixError([Problem(name, None, None, "", f"not UTF-8 text (byte {exc.start})")]) from None
     except OSError as exc:
-        raise CicatrixError(
-            [Problem(name, None, None, "", f"cannot read: {exc.strerror}")]
-        ) from None
+        raise CicatrixError([Problem(name, None, None, "", f"cannot read: {exc.strerror}")]) from None
     return parse(text, name)

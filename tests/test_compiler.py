@@ -31,17 +31,14 @@ DERIVE_DEEP_FINDING = rule(
 
 
 def test_literal_matches_and_mismatches(make_kb):
-    root = make_kb(
-        rule("hit", "[{scar: {type: ice_pick}}]") + rule("miss", "[{scar: {type: boxcar}}]")
-    )
+    root = make_kb(rule("hit", "[{scar: {type: ice_pick}}]") + rule("miss", "[{scar: {type: boxcar}}]"))
     _, firings = consult(root, ONE_SCAR)
     assert fired(firings) == ["hit"]
 
 
 def test_any_of_list(make_kb):
     root = make_kb(
-        rule("hit", "[{scar: {type: [boxcar, ice_pick]}}]")
-        + rule("miss", "[{scar: {type: [boxcar, rolling]}}]")
+        rule("hit", "[{scar: {type: [boxcar, ice_pick]}}]") + rule("miss", "[{scar: {type: [boxcar, rolling]}}]")
     )
     _, firings = consult(root, ONE_SCAR)
     assert fired(firings) == ["hit"]

@@ -79,9 +79,7 @@ def problems_of(root) -> str:
         (GOOD_RULE.replace("fine", "fine on the {$site}"), ["{$site} is not bound"]),
         (GOOD_RULE.replace("recommend: alpha", "recommend: $t"), ["$t is not bound"]),
         (
-            GOOD_RULE.replace(
-                "when: [{scar: {type: ice_pick}}]", "when: [{patient: {level: {gt: high}}}]"
-            ),
+            GOOD_RULE.replace("when: [{scar: {type: ice_pick}}]", "when: [{patient: {level: {gt: high}}}]"),
             ["rules.yaml:4:", "expected a number or a variable"],
         ),
         (
@@ -90,9 +88,7 @@ def problems_of(root) -> str:
         ),
         (GOOD_RULE.replace("  title: ok\n", ""), ["rules.yaml:2:", "missing required key 'title'"]),
         (
-            GOOD_RULE.replace(
-                "    - recommend: alpha\n      explain: fine\n", "    - recomend: alpha\n"
-            ),
+            GOOD_RULE.replace("    - recommend: alpha\n      explain: fine\n", "    - recomend: alpha\n"),
             ["rules.yaml:6:", "expected one of the keys: recommend, avoid"],
         ),
         ("- id: [unclosed\n", ["rules.yaml:2:", "not valid YAML"]),

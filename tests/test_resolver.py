@@ -134,9 +134,7 @@ patients = st.fixed_dictionaries(
 )
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=patients)
 def test_plan_invariants_over_generated_patients(kb, session, data):
     result = plan(session, from_data(data, kb))
@@ -158,9 +156,7 @@ def test_plan_invariants_over_generated_patients(kb, session, data):
             assert kb.treatments[part].downtime_min <= p["downtime_days"]
     if p["pregnant"] or p["breastfeeding"]:
         assert "retinoid" not in recommended
-    if p["skin_sensitivity"] == "very_sensitive" or {"eczema", "rosacea", "broken_skin"} & set(
-        p["conditions"]
-    ):
+    if p["skin_sensitivity"] == "very_sensitive" or {"eczema", "rosacea", "broken_skin"} & set(p["conditions"]):
         assert not ({"aha", "bha"} & recommended)
     if p["active_acne"]:
         assert "treat_active_acne" in recommended

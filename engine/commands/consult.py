@@ -15,10 +15,10 @@ from .options import kb_option, write_atomically
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "markdown"]),
     default="text",
     show_default=True,
-    help="text for people; json for programs (the documented contract).",
+    help="text for people; json for programs (the documented contract); markdown for a report.",
 )
 @click.option(
     "-o",
@@ -26,10 +26,27 @@ from .options import kb_option, write_atomically
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the plan to this file (atomically) instead of standard output.",
 )
+@click.option(
+    "--trace",
+    "trace_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the full trace (every firing) to this JSON file, for `cicatrix trace`.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Append how each recommendation was concluded (text and markdown).",
+)
 @click.option("--width", type=click.IntRange(40, 200), help="Wrap text output at this width.")
 @kb_option
 def command(
-    patient_file: Path, fmt: str, output: Path | None, width: int | None, kb_dir: Path | None
+    patient_file: Path,
+    fmt: str,
+    output: Path | None,
+    trace_file: Path | None,
+    explain: bool,
+    width: int | None,
+    kb_dir: Path | None,
 ) -> None:
     """Run a consultation on PATIENT_FILE (YAML or JSON) and print the plan.
 
@@ -41,24 +58,50 @@ def command(
     Examples:
       cicatrix consult examples/mixed-facial-scars.yaml
       cicatrix consult patient.yaml --format json -o plan.json
+      cicatrix consult patient.yaml --trace trace.json
+      cicatrix consult patient.yaml --explain
+      cicatrix consult patient.yaml --format markdown -o plan.md
     """
     from ..loader import load
     from ..patient import read
+    from ..render.json import to_dict
     from ..session import Session, plan
 
     kb = load(kb_dir)
     patient = read(patient_file, kb)
     result = plan(Session(kb), patient)
-    if fmt == "json":
-        from ..render.json import render as render_json
+    result_json = to_dict(result)
+    how = None
+    if explain and fmt != "json":
+        from ..explain import how as how_tree
+        from ..tracefile import from_result
 
-        text = render_json(result)
+        trace = from_result(kb, result, result_json, str(patient_file))
+        how = {r.id: how_tree(trace, r.id) for r in result.recommendations}
+    if width is None:
+        width = min(shutil.get_terminal_size((88, 24)).columns, 100) if output is None else 88
+    if fmt == "json":
+        import json
+
+        text = json.dumps(result_json, indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "markdown":
+        from ..render.markdown import render as render_markdown
+
+        text = render_markdown(result, kb, how)
     else:
         from ..render.text import render as render_text
 
-        if width is None:
-            width = min(shutil.get_terminal_size((88, 24)).columns, 100) if output is None else 88
         text = render_text(result, kb, width=width)
+        if how:
+            from ..render.tree import render as render_tree
+
+            text += "\nHOW EACH RECOMMENDATION WAS CONCLUDED\n"
+            for r in result.recommendations:
+                text += "\n" + render_tree(how[r.id], width)
+    if trace_file is not None:
+        from ..tracefile import render as render_trace
+
+        write_atomically(trace_file, render_trace(kb, result, result_json, str(patient_file)))
     if output is not None:
         write_atomically(output, text)
     else:

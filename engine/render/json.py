@@ -66,10 +66,7 @@ def to_dict(result: Result) -> dict[str, Any]:
         "routine": {
             "morning": list(result.routine.morning),
             "evening": {day: list(ids) for day, ids in result.routine.evening.items()},
-            "how": {
-                step.id: {"title": step.title, "how": step.how}
-                for step in result.routine.steps.values()
-            },
+            "how": {step.id: {"title": step.title, "how": step.how} for step in result.routine.steps.values()},
             "unscheduled": list(result.routine.unscheduled),
         },
         "notes": list(result.notes),

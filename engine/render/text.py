@@ -94,9 +94,7 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88, explain_facts: bo
         w.heading(title)
         for r in recs:
             kind = "combination" if r.kind == "combination" else r.kind.replace("_", " ")
-            extra = (
-                f"; for {', '.join(t.replace('_', ' ') for t in r.targets)}" if r.targets else ""
-            )
+            extra = f"; for {', '.join(t.replace('_', ' ') for t in r.targets)}" if r.targets else ""
             head = f"{r.rank}. {r.title}  [{kind}, {_TIER_WORDS[r.tier]}{extra}]"
             if r.tier == "adjunct" and key == "procedure":
                 # Add-ons: one paragraph each, so the main plan stays readable.
@@ -129,9 +127,7 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88, explain_facts: bo
         if any(routine.evening.values()):
             w.lines.append("  Evening:")
             for day, ids in routine.evening.items():
-                w.para(
-                    ", ".join(titles[i] for i in ids) or "(nothing)", 4, f"{day.capitalize():<10}"
-                )
+                w.para(", ".join(titles[i] for i in ids) or "(nothing)", 4, f"{day.capitalize():<10}")
         if routine.unscheduled:
             names = ", ".join(titles[i] for i in routine.unscheduled)
             w.para(

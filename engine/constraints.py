@@ -1,0 +1,90 @@
+"""What each constraint of the rule language means, in one place.
+
+The compiler turns these into experta predicates and the why-not explainer
+evaluates them again over a recorded trace; both must agree to the letter, so
+neither defines its own semantics.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from .model import FieldSpec, Test, Var
+
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
+_COMPARE_WORDS = {"lt": "less than", "lte": "at most", "gt": "more than", "gte": "at least"}
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality that does not confuse true with 1, as Python's does."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    return a == b
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def predicate(test: Test) -> Callable[[Any], bool]:
+    """A one-argument check for a test whose operand is a literal."""
+    op, value = test.op, test.value
+    if op == "eq":
+        return lambda v: same(v, value)
+    if op == "any":
+        return lambda v: any(same(v, x) for x in value)
+    if op == "not":
+        return lambda v: not any(same(v, x) for x in value)
+    if op == "contains":
+        return lambda v: isinstance(v, (tuple, list)) and any(same(x, value) for x in v)
+    compare = COMPARE[op]
+    # A missing (null) value satisfies no comparison: unknown is not "less than 6".
+    return lambda v: is_number(v) and compare(v, value)
+
+
+def compare_values(op: str, left: Any, right: Any) -> bool:
+    return is_number(left) and is_number(right) and COMPARE[op](left, right)
+
+
+def holds(test: Test, value: Any, bindings: dict[str, Any]) -> bool:
+    """Whether ``value`` passes ``test`` given the variables bound so far."""
+    if isinstance(test.value, Var):
+        name = test.value.name
+        if test.op in ("eq", "bind"):
+            return name not in bindings or same(bindings[name], value)
+        return name in bindings and compare_values(test.op, value, bindings[name])
+    return predicate(test)(value)
+
+
+def words(test: Test, spec: FieldSpec | None, bindings: dict[str, Any] | None = None) -> str:
+    """What a test asks for, as a person would say it ("moderate or deep", "at most 6")."""
+
+    def label(v: Any) -> str:
+        return spec.label(v) if spec is not None else str(v)
+
+    value = test.value
+    if isinstance(value, Var):
+        if bindings and value.name in bindings:
+            shown = f"{label(bindings[value.name])} (${value.name})"
+        else:
+            shown = f"${value.name}"
+        if test.op in ("eq", "bind"):
+            return f"the same as {shown}"
+        return f"{_COMPARE_WORDS[test.op]} {shown}"
+    if test.op == "eq":
+        return label(value)
+    if test.op == "any":
+        items = [label(v) for v in value]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+    if test.op == "not":
+        return "not " + " or ".join(label(v) for v in value)
+    if test.op == "contains":
+        return f"includes {label(value)}"
+    return f"{_COMPARE_WORDS[test.op]} {label(value)}"
