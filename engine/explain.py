@@ -16,7 +16,7 @@ from typing import Any
 
 from .constraints import holds, words
 from .model import Pattern, Var
-from .tracefile import Trace, TraceRule, unknown_id
+from .tracefile import Trace, TraceRule, treatment_ids, unknown_id
 
 
 @dataclass
@@ -281,11 +281,8 @@ def why_not(trace: Trace, wanted: str) -> Node:
         r = recs[wanted]
         return Node(f"{wanted} ({r['title']}) was recommended, rank {r['rank']}; ask `cicatrix trace how` how.")
     candidates = [r for r in trace.rules.values() if _could_conclude(r, wanted)]
-    known = {
-        t for r in trace.rules.values() for c in r.concludes for t in (c.get("target"), *c.get("components", [])) if t
-    }
-    if not candidates and wanted not in known and wanted not in avoided and "+" not in wanted:
-        raise unknown_id(trace, wanted, "a treatment any rule concludes")
+    if not candidates and wanted not in treatment_ids(trace) and "+" not in wanted:
+        raise unknown_id(trace, wanted, "a treatment any rule concludes", facts=False)
     root = Node(f"{wanted} was not recommended.")
     if wanted in avoided:
         a = avoided[wanted]

@@ -121,6 +121,7 @@ def to_dict(kb: KnowledgeBase, consultation: Consultation, result_json: dict[str
         ],
         "rules": rules,
         "templates": templates,
+        "catalogue": {t.id: t.title for t in kb.treatments.values()},
         "result": result_json,
     }
 
@@ -155,6 +156,7 @@ class Trace:
     rules: dict[str, TraceRule]
     fields: dict[str, dict[str, FieldSpec]]  # template -> field -> spec (for labels)
     result: dict[str, Any]
+    catalogue: dict[str, str]  # treatment id -> title
 
     def consultation(self) -> Consultation:
         return Consultation(facts=tuple(self.facts.values()), firings=self.firings)
@@ -331,6 +333,7 @@ def _build(name: str, data: dict[str, Any]) -> Trace:
         rules=rules,
         fields=fields,
         result=data["result"],
+        catalogue=dict(data.get("catalogue", {})),
     )
 
 
@@ -343,12 +346,21 @@ def _labels(raw: dict[str, str]) -> dict[Any, str]:
     return out
 
 
-def unknown_id(trace: Trace, wanted: str, kinds: str) -> CicatrixError:
-    known = (
-        [r["id"] for r in trace.result["recommendations"]]
-        + [a["id"] for a in trace.result["avoid"]]
-        + list(trace.facts)
-    )
+def treatment_ids(trace: Trace) -> set[str]:
+    """Every treatment id the trace knows of: concluded by some rule or named in the plan."""
+    ids = {r["id"] for r in trace.result["recommendations"]} | {a["id"] for a in trace.result["avoid"]}
+    for rule in trace.rules.values():
+        for c in rule.concludes:
+            target = c.get("target")
+            if target and not target.startswith("$"):
+                ids.add(target)
+            ids.update(c.get("components", []))
+    ids.update(trace.catalogue)
+    return ids
+
+
+def unknown_id(trace: Trace, wanted: str, kinds: str, *, facts: bool = True) -> CicatrixError:
+    known = sorted(treatment_ids(trace)) + (sorted(f for f in trace.facts if "/" not in f) if facts else [])
     return _problem(trace.file, f"{wanted!r} is not {kinds} in this trace" + did_you_mean(wanted, known))
 
 
