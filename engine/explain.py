@@ -296,7 +296,7 @@ def why_not(trace: Trace, wanted: str) -> Node:
             if wanted in avoided:
                 text = f"rule {rule.id} fired (#{fired[rule.id]}), but the avoid above wins"
             else:
-                text = f"rule {rule.id} fired (#{fired[rule.id]})" + _dropped(trace, wanted)
+                text = f"rule {rule.id} fired (#{fired[rule.id]})" + _dropped(trace, wanted, fired[rule.id])
             root.children.append(Node(text))
             continue
         failure = first_failure(trace, rule) or Node(
@@ -308,8 +308,17 @@ def why_not(trace: Trace, wanted: str) -> Node:
     return root
 
 
-def _dropped(trace: Trace, wanted: str) -> str:
+def _dropped(trace: Trace, wanted: str, seq: int) -> str:
     if "+" not in wanted:
+        firing = next(f for f in trace.firings if f.seq == seq)
+        recs = {r["id"] for r in trace.result["recommendations"]}
+        gone = [
+            trace.facts[m].values["treatment"]
+            for m in firing.matched
+            if trace.facts[m].template == "recommend" and trace.facts[m].values["treatment"] not in recs
+        ]
+        if gone:
+            return f", but it depended on {', '.join(gone)} being recommended, which was struck out"
         return ""
     parts = wanted.split("+")
     recs = {r["id"] for r in trace.result["recommendations"]}

@@ -57,7 +57,10 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
     cautions: dict[str, list[str]] = {}
     notes: list[ActionRecord] = []
 
+    valid = _supported_firings(consultation)
     for firing in consultation.firings:
+        if firing.seq not in valid:
+            continue
         for action in firing.actions:
             if action.kind == "recommend":
                 assert action.treatment is not None
@@ -205,6 +208,38 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
     )
     check_invariants(result, kb)
     return result
+
+
+def _supported_firings(consultation: Consultation) -> set[int]:
+    """The firings whose conclusions stand, and what fell with a struck-out treatment.
+
+    A rule that reacts to a recommendation ("PRP with RF microneedling", "sun
+    protection after resurfacing") matched a ``recommend`` fact; if that
+    treatment ends up avoided, or itself fell this way, the reacting firing no
+    longer has a reason and everything it concluded is dropped with it. This
+    is decided here, centrally, so no rule has to repeat every contraindication
+    of the treatment it reacts to.
+    """
+    facts = {f.id: f for f in consultation.facts}
+    avoided = {a.treatment for f in consultation.firings for a in f.actions if a.kind == "avoid"}
+    depends: dict[int, set[str]] = {
+        f.seq: {facts[m].values["treatment"] for m in f.matched if facts[m].template == "recommend"}
+        for f in consultation.firings
+    }
+    valid = {f.seq for f in consultation.firings}
+    while True:
+        standing = {
+            a.treatment
+            for f in consultation.firings
+            if f.seq in valid
+            for a in f.actions
+            if a.kind == "recommend" and a.treatment not in avoided
+        }
+        still = {seq for seq in valid if depends[seq] <= standing}
+        if still == valid:
+            break
+        valid = still
+    return valid
 
 
 def _join_words(words: list[str]) -> str:

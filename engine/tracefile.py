@@ -240,7 +240,8 @@ def read(path: Path | str) -> Trace:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
+        ends = text.rstrip().endswith("}")
+        hint = " (the file looks truncated: it does not end with '}')" if text.strip() and not ends else ""
         raise _problem(name, f"not a JSON trace: {exc.msg}{hint}", exc.lineno, exc.colno) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise _problem(

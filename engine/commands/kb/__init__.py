@@ -1,0 +1,26 @@
+"""``cicatrix kb``: the authoring toolkit, one module per command."""
+
+from __future__ import annotations
+
+import click
+
+from . import browse, graph, lint, schema, test, validate
+
+
+@click.group("kb")
+def group() -> None:
+    """Author, check and test a knowledge base (the bundled one, or --kb DIR).
+
+    \b
+    Examples:
+      cicatrix kb validate --kb my-kb/
+      cicatrix kb lint --strict
+      cicatrix kb test --coverage
+      cicatrix kb show ice-pick/tca-cross
+      cicatrix kb graph --format mermaid > rules.mmd
+    """
+
+
+for module in (validate, schema, lint, test, browse, graph):
+    for command in module.COMMANDS:
+        group.add_command(command)
