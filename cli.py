@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from .engine.commands import consult, trace
+from .engine.commands import consult, kb, trace
 
 
 def _version() -> str:
@@ -40,6 +40,7 @@ def cli() -> None:
 
 cli.add_command(consult.command)
 cli.add_command(trace.group)
+cli.add_command(kb.group)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .constraints import holds
+from .dependencies import build, could_match
 from .errors import Problem
 from .model import KnowledgeBase, Pattern, Rule, Test, Var
 
@@ -54,14 +54,7 @@ def _asserted(kb: KnowledgeBase) -> dict[str, list[tuple[Rule, dict]]]:
 
 
 def _could_produce(pattern: Pattern, values: dict) -> bool:
-    for c in pattern.constraints:
-        value = values.get(c.field)
-        if isinstance(value, Var):
-            continue
-        for test in c.tests:
-            if not isinstance(test.value, Var) and not holds(test, value, {}):
-                return False
-    return True
+    return could_match(pattern, pattern.template, values)
 
 
 def lint(kb: KnowledgeBase) -> list[Problem]:
@@ -97,13 +90,17 @@ def _lint(kb: KnowledgeBase) -> Iterator[Problem]:
             if pattern.template in ("recommend", "avoid"):
                 for c in pattern.constraints:
                     for t in c.tests:
-                        if c.field == "treatment" and t.op == "eq" and not isinstance(t.value, Var):
-                            if t.value not in concluded[pattern.template]:
-                                yield _problem(
-                                    rule,
-                                    f"can never fire: no rule concludes {pattern.template} {t.value}",
-                                    "error",
-                                )
+                        if (
+                            c.field == "treatment"
+                            and t.op == "eq"
+                            and not isinstance(t.value, Var)
+                            and t.value not in concluded[pattern.template]
+                        ):
+                            yield _problem(
+                                rule,
+                                f"can never fire: no rule concludes {pattern.template} {t.value}",
+                                "error",
+                            )
         recommended = {a.target for a in rule.then if a.kind == "recommend"}
         for action in rule.then:
             if action.kind == "avoid" and action.target in recommended:
@@ -134,26 +131,21 @@ def _lint(kb: KnowledgeBase) -> Iterator[Problem]:
             if fname not in read_fields[name] and template.input is None:
                 yield _problem(template, f"no rule reads {name}.{fname}", "warning")
 
-    # Cycles: rule A asserts a fact rule B can match, B one that A can match...
-    # CLIPS keeps one copy of identical facts, so such loops end, but they are
-    # rarely intended and make traces hard to read.
-    feeds: dict[str, set[str]] = {r.id: set() for r in kb.rules}
-    for rule in kb.rules:
-        for action in rule.then:
-            if action.kind != "assert":
-                continue
-            for other in kb.rules:
-                if any(p.template == action.template and _could_produce(p, dict(action.values)) for p in other.when):
-                    feeds[rule.id].add(other.id)
+    # Cycles of derivation: rule A asserts a fact rule B can match, B one that A
+    # can match... CLIPS keeps one copy of identical facts, so such loops end,
+    # but they are rarely intended and make traces hard to read. (Rules reacting
+    # to recommend/avoid conclusions are not derivations and are left out.)
+    graph = build(kb)
     reported: set[frozenset[str]] = set()
-    for start in feeds:
+    for start in graph.derives_for:
         stack = [(start, [start])]
         while stack:
             node, path = stack.pop()
-            for nxt in sorted(feeds[node]):
+            for nxt in graph.derives_for[node]:
                 if nxt == start and frozenset(path) not in reported:
                     reported.add(frozenset(path))
-                    rule = kb.rule(start)
-                    yield _problem(rule, "rules assert facts in a cycle: " + " -> ".join([*path, start]), "warning")
+                    yield _problem(
+                        kb.rule(start), "rules feed each other in a cycle: " + " -> ".join([*path, start]), "warning"
+                    )
                 elif nxt not in path and len(path) < 6:
                     stack.append((nxt, [*path, nxt]))
