@@ -91,7 +91,9 @@ class FieldSpec:
 
     def describe_allowed(self) -> str:
         if self.allowed is not None:
-            return "one of " + ", ".join(map(str, self.allowed))
+            shown = ", ".join(map(str, self.allowed[:10]))
+            more = f", ... ({len(self.allowed)} in all)" if len(self.allowed) > 10 else ""
+            return f"one of {shown}{more}"
         if self.type in ("integer", "number"):
             lo = "" if self.minimum is None else f" from {_num(self.minimum)}"
             hi = "" if self.maximum is None else f" to {_num(self.maximum)}"
