@@ -137,6 +137,7 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
                 downtime_days=(t.downtime_min, t.downtime_max),
                 expected_results=t.results,
                 sessions=" ".join(x for x in (t.sessions, t.interval) if x),
+                evidence=t.evidence,
             )
         )
     for cid, p in kept_combos.items():

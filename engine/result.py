@@ -30,6 +30,7 @@ class Recommendation:
     downtime_days: tuple[float, float] | None = None
     expected_results: str = ""  # what to expect and when, from the catalogue
     sessions: str = ""  # how many sessions and how far apart, from the catalogue
+    evidence: str = ""  # high / medium / low: the catalogue's confidence in the entry
 
 
 @dataclass(frozen=True)

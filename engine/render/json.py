@@ -39,6 +39,8 @@ def _recommendation(r: Recommendation) -> dict[str, Any]:
         out["expected_results"] = r.expected_results
     if r.sessions:
         out["sessions"] = r.sessions
+    if r.evidence:
+        out["evidence"] = r.evidence
     if r.downtime_days is not None:
         out["downtime_days"] = {
             "min": _number(r.downtime_days[0]),

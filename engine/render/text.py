@@ -115,7 +115,8 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88, explain_facts: bo
                 w.para(r.expected_results, 5, "Expect: ")
             for caution in r.cautions:
                 w.para(caution, 5, "Caution: ")
-            w.para(", ".join(r.citations), 5, "Sources: ")
+            evidence = f" (evidence: {r.evidence})" if r.evidence else ""
+            w.para(", ".join(r.citations) + evidence, 5, "Sources: ")
             w.para(", ".join(r.rules), 5, "Rules: ")
 
     routine = result.routine

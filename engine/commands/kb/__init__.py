@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import browse, graph, lint, schema, test, validate
+from . import browse, graph, lint, schema, test, treatment, validate
 
 
 @click.group("kb")
@@ -21,6 +21,6 @@ def group() -> None:
     """
 
 
-for module in (validate, schema, lint, test, browse, graph):
+for module in (validate, schema, lint, test, browse, treatment, graph):
     for command in module.COMMANDS:
         group.add_command(command)
