@@ -385,10 +385,62 @@ TESTS: dict[str, Any] = {
     },
 }
 
+_CONDITION = {
+    "type": "object",
+    "minProperties": 1,
+    "propertyNames": {"type": "string", "pattern": "^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$"},
+    "additionalProperties": {"anyOf": [_SCALAR, {"type": "array", "items": _SCALAR, "minItems": 1}, _CONSTRAINT_OPS]},
+}
+
+QUESTIONS: dict[str, Any] = {
+    "$schema": DIALECT,
+    "$id": "cicatrix:questions",
+    "title": "cicatrix interactive questionnaire (questions.yaml)",
+    "type": "object",
+    "required": ["groups"],
+    "additionalProperties": False,
+    "properties": {
+        "groups": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["template", "questions"],
+                "additionalProperties": False,
+                "properties": {
+                    "template": _ID,
+                    "title": {"type": "string"},
+                    "intro": {"type": "string"},
+                    "repeat": {"type": "string", "description": "For a list template: the add-another question."},
+                    "questions": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["field", "prompt"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "field": _ID,
+                                "prompt": _TEXT,
+                                "help": {"type": "string"},
+                                "default": {},
+                                "ask_if": {
+                                    "anyOf": [_CONDITION, {"type": "array", "items": _CONDITION, "minItems": 1}]
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
 ALL: dict[str, dict[str, Any]] = {
     "kb": MANIFEST,
     "templates": TEMPLATES,
     "treatments": TREATMENTS,
     "rules": RULES,
     "tests": TESTS,
+    "questions": QUESTIONS,
 }

@@ -379,7 +379,7 @@ def test_schema_command_and_committed_schemas_agree(run_cli):
     run = run_cli("kb", "schema", "rules")
     assert run.code == 0
     assert json.loads(run.out) == schemas.RULES
-    for kind in ("kb", "templates", "treatments", "rules", "tests", "patient"):
+    for kind in ("kb", "templates", "treatments", "rules", "tests", "questions", "patient"):
         committed = json.loads((REPO / "docs" / "schemas" / f"{kind}.json").read_text())
         printed = json.loads(run_cli("kb", "schema", kind).out)
         assert committed == printed, f"docs/schemas/{kind}.json is stale: run `cicatrix kb schema --write docs/schemas`"

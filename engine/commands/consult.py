@@ -11,7 +11,18 @@ from .options import kb_option, write_atomically
 
 
 @click.command("consult")
-@click.argument("patient_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("patient_file", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@click.option(
+    "-i",
+    "--interactive",
+    is_flag=True,
+    help="Ask the questions in the terminal (the default when no file is given); also works from a pipe.",
+)
+@click.option(
+    "--save",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Interactive only: save the answers as a patient file (atomically), to re-run or trace later.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -40,7 +51,9 @@ from .options import kb_option, write_atomically
 @click.option("--width", type=click.IntRange(40, 200), help="Wrap text output at this width.")
 @kb_option
 def command(
-    patient_file: Path,
+    patient_file: Path | None,
+    interactive: bool,
+    save: Path | None,
     fmt: str,
     output: Path | None,
     trace_file: Path | None,
@@ -48,7 +61,11 @@ def command(
     width: int | None,
     kb_dir: Path | None,
 ) -> None:
-    """Run a consultation on PATIENT_FILE (YAML or JSON) and print the plan.
+    """Run a consultation on PATIENT_FILE (YAML or JSON), or ask the questions, and print the plan.
+
+    With no PATIENT_FILE the consultation is interactive: answer each question,
+    type ? for help, why to see which rules use the answer, back to change the
+    previous one, quit to stop. --save keeps the answers as a patient file.
 
     The plan ranks procedures and combinations, lists home care and a weekly
     routine, says what to avoid and why, and cites the source of every
@@ -57,6 +74,7 @@ def command(
     \b
     Examples:
       cicatrix consult examples/mixed-facial-scars.yaml
+      cicatrix consult --save me.yaml
       cicatrix consult patient.yaml --format json -o plan.json
       cicatrix consult patient.yaml --trace trace.json
       cicatrix consult patient.yaml --explain
@@ -68,7 +86,12 @@ def command(
     from ..session import Session, plan
 
     kb = load(kb_dir)
-    patient = read(patient_file, kb)
+    if patient_file is not None and (interactive or save):
+        raise click.UsageError("--interactive and --save are for consultations without a patient file")
+    if patient_file is None:
+        patient, patient_file = _interview(kb, interactive, save)
+    else:
+        patient = read(patient_file, kb)
     result = plan(Session(kb), patient)
     result_json = to_dict(result)
     how = None
@@ -106,3 +129,31 @@ def command(
         write_atomically(output, text)
     else:
         click.echo(text, nl=False)
+
+
+def _interview(kb, forced: bool, save: Path | None):
+    """Ask the questionnaire, then validate and (optionally) save the answers."""
+    import sys
+
+    import yaml
+
+    from ..patient import from_data
+    from ..questions import load as load_questions
+    from ..questions import to_patient
+    from . import dialogue
+
+    dialogue.require_terminal(sys.stdin.isatty(), forced)
+    questionnaire = load_questions(kb)
+    try:
+        answers = dialogue.run(kb, questionnaire)
+    except dialogue.Quit:
+        click.echo("\nStopped; nothing was saved.", err=True)
+        sys.exit(1)
+    data = to_patient(questionnaire, answers)
+    patient = from_data(data, kb, source=str(save) if save else "<answers>")
+    if save is not None:
+        header = "# Saved by `cicatrix consult --save`; run it again with `cicatrix consult FILE`.\n"
+        write_atomically(save, header + yaml.safe_dump(patient.normalised, sort_keys=False, allow_unicode=True))
+        click.echo(f"\nSaved your answers to {save}.", err=True)
+    click.echo("", err=True)
+    return patient, Path(str(save) if save else "<answers>")

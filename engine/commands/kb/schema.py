@@ -9,7 +9,7 @@ import click
 
 from ..options import kb_option, write_atomically
 
-KINDS = ("kb", "templates", "treatments", "rules", "tests", "patient")
+KINDS = ("kb", "templates", "treatments", "rules", "tests", "questions", "patient")
 
 
 def schemas_for(kb_dir: Path | None) -> dict[str, dict]:

@@ -18,16 +18,32 @@ def validate(kb_dir: Path | None) -> None:
     Reports each problem as file:line:column with what is allowed and, for a typo,
     the closest known word. Exit status 2 when anything is wrong.
     """
+    from ...errors import CicatrixError
     from ...kbtest import load_cases
     from ...loader import load
+    from ...questions import load as load_questions
 
     start = time.perf_counter()
     kb = load(kb_dir)
-    cases = load_cases(kb)
+    problems = []
+    cases = []
+    has_questions = (Path(kb.root) / "questions.yaml").is_file()
+    for check in (load_cases, load_questions) if has_questions else (load_cases,):
+        try:
+            found = check(kb)
+        except CicatrixError as exc:
+            problems.extend(exc.problems)
+        else:
+            if check is load_cases:
+                cases = found
+    if problems:
+        raise CicatrixError(problems)
     derived = sum(1 for t in kb.templates.values() if t.input is None and not t.builtin)
     click.echo(
         f"ok: {kb.root}: {len(kb.templates) - 3} templates ({derived} derived), {len(kb.treatments)} treatments, "
-        f"{len(kb.rules)} rules, {len(cases)} test cases ({(time.perf_counter() - start) * 1000:.0f} ms)"
+        f"{len(kb.rules)} rules, {len(cases)} test cases"
+        + ("" if has_questions else ", no questions.yaml (interactive consultations unavailable)")
+        + f" ({(time.perf_counter() - start) * 1000:.0f} ms)"
     )
 
 

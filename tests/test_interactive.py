@@ -1,0 +1,146 @@
+"""The interactive consultation, driven with scripted input through click's CliRunner."""
+
+from __future__ import annotations
+
+import yaml
+from click.testing import CliRunner
+
+from cicatrix.cli import cli
+
+# A simple case: one group of rolling scars, a 30-year-old man. 14 questions.
+SIMPLE = ["rolling", "cheeks", "6", "", "n", "male", "30", "3", "n", "", "", "", "5", ""]
+
+
+def converse(tmp_path, answers, *extra):
+    save = tmp_path / "me.yaml"
+    out = tmp_path / "plan.txt"
+    result = CliRunner().invoke(
+        cli, ["consult", "--interactive", "--save", str(save), "-o", str(out), *extra], input="\n".join(answers) + "\n"
+    )
+    return result, save, out
+
+
+def prompts(output: str) -> int:
+    return output.count("]: ")
+
+
+def test_happy_path_saves_a_patient_file_that_gives_the_same_plan(tmp_path):
+    result, save, out = converse(tmp_path, SIMPLE)
+    assert result.exit_code == 0, result.output
+    assert prompts(result.output) == len(SIMPLE) < 15
+    saved = yaml.safe_load(save.read_text())
+    assert saved["scars"] == [
+        {
+            "type": "rolling",
+            "site": "cheeks",
+            "count": 6,
+            "depth": None,
+            "width_mm": None,
+            "distensible": None,
+            "floor": None,
+        }
+    ]
+    assert saved["patient"]["sex"] == "male" and saved["patient"]["age"] == 30
+    assert saved["patient"]["fitzpatrick"] == 3 and saved["patient"]["downtime_days"] == 5
+    again = tmp_path / "again.txt"
+    rerun = CliRunner().invoke(cli, ["consult", str(save), "-o", str(again)])
+    assert rerun.exit_code == 0, rerun.output
+    assert again.read_text() == out.read_text()
+    assert "Decision support, not a diagnosis" in out.read_text()
+
+
+def test_bad_answer_is_asked_again(tmp_path):
+    answers = ["icepick", *SIMPLE]
+    answers[1] = "ice_pick"
+    result, save, _ = converse(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert "'icepick' is not one of" in result.output and "did you mean 'ice_pick'" in result.output
+    assert yaml.safe_load(save.read_text())["scars"][0]["type"] == "ice_pick"
+
+
+def test_number_out_of_range_is_asked_again(tmp_path):
+    answers = list(SIMPLE)
+    answers[7:8] = ["9", "3"]  # Fitzpatrick 9, then 3
+    result, _save, _ = converse(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert "expected an integer from 1 to 6" in result.output
+
+
+def test_why_shows_the_rules_that_use_the_answer(tmp_path):
+    answers = list(SIMPLE)
+    answers[7:7] = ["why"]  # at the Fitzpatrick question
+    result, _, _ = converse(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert "This answer (patient.fitzpatrick) is used by" in result.output
+    assert "risk/pigment" in result.output
+
+
+def test_help_explains_the_question(tmp_path):
+    answers = ["?", *SIMPLE]
+    result, _, _ = converse(tmp_path, answers)
+    assert result.exit_code == 0
+    assert "ice_pick: narrow (under 2 mm)" in result.output
+    assert "Answers: ice_pick, boxcar" in result.output
+
+
+def test_back_changes_the_previous_answer(tmp_path):
+    answers = ["rolling", "forehead", "back", "cheeks", *SIMPLE[2:]]
+    result, save, _ = converse(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert "Back to the previous question." in result.output
+    assert yaml.safe_load(save.read_text())["scars"][0]["site"] == "cheeks"
+
+
+def test_questions_whose_condition_is_false_are_skipped(tmp_path):
+    result, _, _ = converse(tmp_path, SIMPLE)
+    assert "Are you pregnant?" not in result.output  # male
+    assert "keloids" not in result.output  # facial scars, skin type 3
+    answers = list(SIMPLE)
+    answers[5] = "female"
+    answers[7:7] = ["n", "n"]  # pregnant? breastfeeding?
+    result, save, _ = converse(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert "Are you pregnant?" in result.output and "Are you breastfeeding?" in result.output
+    assert yaml.safe_load(save.read_text())["patient"]["pregnant"] is False
+
+
+def test_a_second_scar_group_and_a_conditional_question(tmp_path):
+    answers = ["hypertrophic", "back", "4", "y", "boxcar", "cheeks", "3", "deep", "n", *SIMPLE[5:]]
+    answers[-2:-2] = ["n"]  # keloid history is asked: back and hypertrophic scars
+    result, save, _ = converse(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert "Scar group 2:" in result.output and "keloids" in result.output
+    scars = yaml.safe_load(save.read_text())["scars"]
+    assert [s["type"] for s in scars] == ["hypertrophic", "boxcar"]
+    assert scars[0]["depth"] is None  # depth is not asked for raised scars
+
+
+def test_quit_leaves_without_saving(tmp_path):
+    result, save, out = converse(tmp_path, ["rolling", "quit"])
+    assert result.exit_code == 1
+    assert "Stopped; nothing was saved." in result.output
+    assert not save.exists() and not out.exists()
+    assert "Traceback" not in result.output
+
+
+def test_end_of_input_leaves_without_saving(tmp_path):
+    result, save, _ = converse(tmp_path, ["rolling", "cheeks"])
+    assert result.exit_code == 1
+    assert not save.exists()
+
+
+def test_no_file_and_no_terminal_exits_2(run_cli, monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    run = run_cli("consult")
+    assert run.code == 2
+    assert "pass a patient file" in run.err
+
+
+def test_save_needs_an_interactive_consultation(run_cli, tmp_path):
+    from .conftest import EXAMPLES
+
+    run = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--save", str(tmp_path / "x.yaml"))
+    assert run.code == 2 and "--save are for consultations without a patient file" in run.err
