@@ -36,6 +36,12 @@ from experta import (  # noqa: E402
     Rule,
 )
 from experta.abstract import Strategy  # noqa: E402
+from experta.fieldconstraint import L  # noqa: E402
+from experta.matchers.rete import ReteMatcher  # noqa: E402
+from experta.matchers.rete.check import FeatureCheck, TypeCheck  # noqa: E402
+from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
+from experta.matchers.rete.nodes import BusNode, ConflictSetNode, FeatureTesterNode  # noqa: E402
+from experta.matchers.rete.token import Token  # noqa: E402
 
 for _handler in list(_root.handlers):
     if _handler not in _handlers_before:
@@ -51,9 +57,19 @@ __all__ = [
     "MATCH",
     "NOT",
     "TEST",
+    "BusNode",
+    "ChildNode",
+    "ConflictSetNode",
     "Fact",
+    "FeatureCheck",
+    "FeatureTesterNode",
     "KnowledgeEngine",
+    "L",
+    "NoMemory",
     "P",
+    "ReteMatcher",
     "Rule",
     "Strategy",
+    "Token",
+    "TypeCheck",
 ]

@@ -36,6 +36,10 @@ class FiringListener(Protocol):
 
 def _field_expr(tests: tuple[Test, ...], compared_as: str, checks: list[Any]) -> Any:
     """The experta constraint for one field; comparisons with variables go to ``checks``."""
+    if len(tests) == 1 and tests[0].op == "eq" and isinstance(tests[0].value, str):
+        # A plain string literal stays a literal, so the incremental matcher can
+        # index it (strings never compare equal to booleans or numbers).
+        return tests[0].value
     parts = []
     for test in tests:
         if not isinstance(test.value, Var):
@@ -84,7 +88,13 @@ class DeterministicDepthStrategy(Strategy):
     @lru_cache(maxsize=65536)  # noqa: B019 - activations are short-lived; this mirrors experta's own strategy
     def get_key(self, activation: Any) -> tuple[Any, ...]:
         facts = sorted((f["__factid__"] for f in activation.facts), reverse=True)
-        return (activation.rule.salience, facts, -activation.rule.cx_index)
+        # The same rule can match the same facts in two ways (two patterns of one
+        # template swapping facts); the facts in pattern order settle that too.
+        in_order = tuple(
+            activation.context[name]["__factid__"]
+            for name in sorted((k for k in activation.context if k.startswith(FACT_PREFIX)), key=lambda k: int(k[2:]))
+        )
+        return (activation.rule.salience, facts, -activation.rule.cx_index, in_order)
 
     def _update_agenda(self, agenda: Any, added: Any, removed: Any) -> None:
         import bisect
@@ -157,7 +167,10 @@ def _compile_rule(rule: KbRule, classes: Mapping[str, type]) -> tuple[str, Rule]
     return name, Rule(*lhs, salience=rule.salience)(action)
 
 
-def compile_kb(kb: KnowledgeBase) -> CompiledKB:
+def compile_kb(kb: KnowledgeBase, matcher: str = "incremental") -> CompiledKB:
+    """Build the engine class once; ``matcher`` is ``incremental`` (default) or ``stock``."""
+    from .matcher import MATCHERS
+
     classes = {name: type(f"T_{name}", (Fact,), {}) for name in kb.templates}
     namespace: dict[str, Any] = {}
     rules_by_name: dict[str, KbRule] = {}
@@ -166,6 +179,7 @@ def compile_kb(kb: KnowledgeBase) -> CompiledKB:
         namespace[name] = compiled
         rules_by_name[name] = rule
     namespace["cx_rules"] = rules_by_name
+    namespace["__matcher__"] = MATCHERS[matcher]
     namespace["cx_fact_classes"] = classes
     engine_class = type(f"Engine_{re.sub(r'[^0-9a-zA-Z_]', '_', kb.name)}", (CompiledEngine,), namespace)
     uses_catalogue = any(p.template == "treatment" for r in kb.rules for p in r.patterns)

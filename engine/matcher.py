@@ -1,0 +1,255 @@
+"""An incremental Rete matcher for experta: the same matches, work proportional to the change.
+
+experta's stock ``ReteMatcher`` (measured in ``benchmarks/``) spends a consultation's
+time in places that grow with the size of the knowledge base, not with what the
+patient's facts touch:
+
+1. ``changes()`` asks *every* rule's conflict-set node for activations after every
+   fact change and every firing. Here each conflict-set node reports when a token
+   reaches it, and only those nodes are asked.
+2. ``reset()`` walks the whole network to clear memories. Here the nodes that
+   stored something since the last reset are remembered, and only those are cleared.
+3. The alpha network tests each new fact against every child of a node in turn.
+   Here a node's children that test a field for equality with a string literal are
+   indexed by that literal (as CLIPS and Drools hash alpha memories), and a fact
+   reaches only the child for its own value; the root indexes its type tests by
+   fact class in the same way.
+4. Every token hop goes through experta's logging checks. The callbacks of the
+   built network are rewired to call the nodes' activation code directly.
+
+Nothing changes what matches: the nodes, their tests, memories and the order in
+which they receive tokens per child are experta's own. The differential tests in
+``tests/test_matcher.py`` run random rule sets and patients through both matchers
+and require identical firings, in the same order, and identical plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .compat import (
+    BusNode,
+    ChildNode,
+    ConflictSetNode,
+    FeatureCheck,
+    FeatureTesterNode,
+    L,
+    NoMemory,
+    ReteMatcher,
+    Token,
+    TypeCheck,
+)
+
+_MISSING = object()
+INDEX_THRESHOLD = 3  # index a node's children once this many test the same field
+
+
+def _walk(root: Any) -> list[Any]:
+    """Every node of the network once, parents before children, in wiring order."""
+    seen: dict[int, Any] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen[id(node)] = node
+        stack.extend(child.node for child in reversed(node.children))
+    return list(seen.values())
+
+
+def _direct(node: Any, callback: Callable[..., Any]) -> Callable[..., Any]:
+    """The activation a child callback stands for, without experta's per-hop logging checks."""
+    name = getattr(callback, "__name__", "")
+    if name in ("activate", "activate_left", "activate_right"):
+        port = "_" + name  # looked up at call time: indexing may replace it later
+        return lambda token: getattr(node, port)(token.copy())
+    return callback
+
+
+def _literal_key(child_node: Any) -> tuple[str, str] | None:
+    """(field, value) when a child tests ``fact[field] == "value"`` and binds nothing."""
+    check = getattr(child_node, "cx_check", None)
+    if not isinstance(check, FeatureCheck) or not isinstance(check.what, str) or "__" in check.what:
+        return None
+    how = check.how
+    if isinstance(how, L) and how.__bind__ is None and isinstance(how.value, str):
+        return check.what, how.value
+    return None
+
+
+def _fast_check(check: Any) -> Callable[[Any], Any]:
+    """A FeatureCheck's test without its logging (same lookup, same comparison)."""
+    if isinstance(check, TypeCheck):
+        wanted = check.fact_type
+        return lambda fact: type(fact) is wanted
+    if isinstance(check, FeatureCheck) and isinstance(check.what, str) and "__" not in check.what:
+        what, test, expected = check.what, check.check, check.expected
+
+        def run(fact: Any) -> Any:
+            try:
+                record = fact[what]
+            except (IndexError, KeyError, TypeError):
+                return False
+            return test(record, expected)
+
+        return run
+    return check
+
+
+class IncrementalReteMatcher(ReteMatcher):
+    """experta's Rete network, driven incrementally (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._dirty_sets: dict[int, Any] = {}  # conflict-set nodes that received tokens
+        self._touched: dict[int, Any] = {}  # nodes holding memory since the last reset
+        nodes = _walk(self.root_node)
+        self._csn_order = {id(n): i for i, n in enumerate(n for n in nodes if isinstance(n, ConflictSetNode))}
+        for node in nodes:
+            self._instrument(node)
+        for node in nodes:
+            node.children = [ChildNode(c.node, _direct(c.node, c.callback)) for c in node.children]
+        for node in nodes:
+            if isinstance(node, (BusNode, FeatureTesterNode)):
+                self._index(node)
+
+    # -- bookkeeping ---------------------------------------------------------------
+
+    def _instrument(self, node: Any) -> None:
+        touched = self._touched
+        if isinstance(node, ConflictSetNode):
+            dirty = self._dirty_sets
+            original = node._activate
+
+            def activate(token: Any, node: Any = node, original: Any = original) -> None:
+                dirty[id(node)] = node
+                touched[id(node)] = node
+                original(token)
+
+            node._activate = activate
+            return
+        if isinstance(node, FeatureTesterNode):
+            node.cx_check = node.matcher  # the original check, for indexing
+            node.matcher = _fast_check(node.matcher)
+        if isinstance(node, NoMemory):
+            return
+        for port in ("_activate_left", "_activate_right", "_activate"):
+            original = getattr(node, port, None)
+            if original is None:
+                continue
+
+            def activate(token: Any, node: Any = node, original: Any = original) -> None:
+                touched[id(node)] = node
+                original(token)
+
+            setattr(node, port, activate)
+
+    # -- alpha indexing ---------------------------------------------------------------
+
+    def _index(self, node: Any) -> None:
+        if isinstance(node, BusNode):
+            self._index_root(node)
+            return
+        tables: dict[str, dict[str, list[Any]]] = {}
+        for child in node.children:
+            key = _literal_key(child.node)
+            if key is not None:
+                tables.setdefault(key[0], {}).setdefault(key[1], []).append(child)
+        indexed = {f: t for f, t in tables.items() if sum(map(len, t.values())) >= INDEX_THRESHOLD}
+        if not indexed:
+            return
+        rest = [c for c in node.children if (_literal_key(c.node) or ("", ""))[0] not in indexed]
+        self._index_tester(node, rest, list(indexed.items()))
+
+    @staticmethod
+    def _index_root(node: Any) -> None:
+        by_type: dict[type, list[Any]] = {}
+        others: list[Any] = []
+        for child in node.children:
+            check = getattr(child.node, "cx_check", None)
+            if isinstance(check, TypeCheck):
+                by_type.setdefault(check.fact_type, []).append(child)
+            else:
+                others.append(child)
+
+        def add(fact: Any) -> None:
+            token = Token.valid(fact)
+            for child in by_type.get(type(fact), ()):
+                child.callback(token)
+            for child in others:
+                child.callback(token)
+
+        def remove(fact: Any) -> None:
+            token = Token.invalid(fact)
+            for child in by_type.get(type(fact), ()):
+                child.callback(token)
+            for child in others:
+                child.callback(token)
+
+        node.add = add
+        node.remove = remove
+
+    @staticmethod
+    def _index_tester(node: Any, rest: list[Any], indexed: list[tuple[str, dict[str, list[Any]]]]) -> None:
+        matcher = node.matcher
+
+        def activate(token: Any) -> Any:
+            fact = next(iter(token.data))
+            match = matcher(fact)
+            if not match:
+                return None
+            if isinstance(match, Mapping):
+                context = token.context
+                for key, value in match.items():
+                    if isinstance(key, tuple):
+                        if key[1] in context and context[key[1]] == value:
+                            return None
+                    else:
+                        if context.get(key, value) != value:
+                            return None
+                        if (False, key) in context and context[(False, key)] == value:
+                            return None
+                context.update(match)
+            for child in rest:
+                child.callback(token)
+            for field, table in indexed:
+                try:
+                    value = fact[field]
+                except (KeyError, IndexError, TypeError):
+                    continue
+                if isinstance(value, str):
+                    for child in table.get(value, ()):
+                        child.callback(token)
+            return None
+
+        node._activate = activate
+
+    # -- the Matcher interface ----------------------------------------------------------
+
+    def changes(self, adding: Any = None, deleting: Any = None) -> tuple[list[Any], list[Any]]:
+        if deleting is not None:
+            for deleted in deleting:
+                self.root_node.remove(deleted)
+        if adding is not None:
+            for added in adding:
+                self.root_node.add(added)
+        added: list[Any] = []
+        removed: list[Any] = []
+        if self._dirty_sets:
+            order = self._csn_order
+            for csn in sorted(self._dirty_sets.values(), key=lambda n: order[id(n)]):
+                c_added, c_removed = csn.get_activations()
+                added.extend(c_added)
+                removed.extend(c_removed)
+            self._dirty_sets.clear()
+        return added, removed
+
+    def reset(self) -> None:
+        for node in self._touched.values():
+            node._reset()
+        self._touched.clear()
+        self._dirty_sets.clear()
+
+
+MATCHERS: dict[str, type] = {"stock": ReteMatcher, "incremental": IncrementalReteMatcher}
