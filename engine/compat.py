@@ -40,7 +40,13 @@ from experta.fieldconstraint import L  # noqa: E402
 from experta.matchers.rete import ReteMatcher  # noqa: E402
 from experta.matchers.rete.check import FeatureCheck, TypeCheck  # noqa: E402
 from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
-from experta.matchers.rete.nodes import BusNode, ConflictSetNode, FeatureTesterNode  # noqa: E402
+from experta.matchers.rete.nodes import (  # noqa: E402
+    BusNode,
+    ConflictSetNode,
+    FeatureTesterNode,
+    NotNode,
+    OrdinaryMatchNode,
+)
 from experta.matchers.rete.token import Token  # noqa: E402
 
 for _handler in list(_root.handlers):
@@ -66,6 +72,8 @@ __all__ = [
     "KnowledgeEngine",
     "L",
     "NoMemory",
+    "NotNode",
+    "OrdinaryMatchNode",
     "P",
     "ReteMatcher",
     "Rule",

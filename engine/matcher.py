@@ -14,7 +14,13 @@ patient's facts touch:
    indexed by that literal (as CLIPS and Drools hash alpha memories), and a fact
    reaches only the child for its own value; the root indexes its type tests by
    fact class in the same way.
-4. Every token hop goes through experta's logging checks. The callbacks of the
+4. A join whose left memory is empty can produce nothing from a right token,
+   yet experta copies and stores every token in every join it reaches. Here
+   such joins are unlinked from their alpha node, which remembers the tokens once
+   and replays them when the join's left side first gets a token (right
+   unlinking, see :class:`AlphaMemory`). With selective patterns first (the
+   compiler's ordering), a fact reaches only the joins that can use it.
+5. Every token hop goes through experta's logging checks. The callbacks of the
    built network are rewired to call the nodes' activation code directly.
 
 Nothing changes what matches: the nodes, their tests, memories and the order in
@@ -36,6 +42,9 @@ from .compat import (
     FeatureTesterNode,
     L,
     NoMemory,
+    NotNode,
+    OrdinaryMatchNode,
+    P,
     ReteMatcher,
     Token,
     TypeCheck,
@@ -61,10 +70,69 @@ def _walk(root: Any) -> list[Any]:
 def _direct(node: Any, callback: Callable[..., Any]) -> Callable[..., Any]:
     """The activation a child callback stands for, without experta's per-hop logging checks."""
     name = getattr(callback, "__name__", "")
+    if name == "activate" and isinstance(node, FeatureTesterNode) and not _binds(getattr(node, "cx_check", None)):
+        # A test that binds nothing never changes the token, so it can share it.
+        return lambda token: node._activate(token)
     if name in ("activate", "activate_left", "activate_right"):
-        port = "_" + name  # looked up at call time: indexing may replace it later
-        return lambda token: getattr(node, port)(token.copy())
+        port = "_" + name  # looked up at call time: indexing and linking may replace it later
+        return lambda token: getattr(node, port)(_copy(token))
     return callback
+
+
+def _binds(check: Any) -> bool:
+    """Whether an alpha test may add bindings to a token's context (conservatively)."""
+    if isinstance(check, TypeCheck):
+        return False
+    how = getattr(check, "how", None)
+    return not (isinstance(how, (L, P)) and how.__bind__ is None)
+
+
+def _copy(token: Any) -> Any:
+    """``Token.copy()`` without re-validating that its data are facts (they already are)."""
+    return Token._make((token.tag, token.data.copy(), token.context.copy()))
+
+
+class AlphaMemory:
+    """The tokens that passed one alpha node, for the joins it feeds on their right.
+
+    A join whose left memory is empty can produce nothing from a right token, so
+    it is left unlinked: the token is remembered here once instead of being
+    copied into every such join. When the join's left side receives its first
+    token, the join is linked and the remembered tokens are replayed into it, in
+    arrival order, exactly as experta would have stored them (Rete's right
+    unlinking; Doorenbos 1995).
+    """
+
+    def __init__(self, touched: dict[int, Any]):
+        self.tokens: list[Any] = []
+        self.linked: list[Any] = []
+        self.touched = touched
+
+    def receive(self, token: Any) -> None:
+        self.touched[id(self)] = self
+        if token.is_valid():
+            self.tokens.append(token)
+        else:
+            info = token.to_info()
+            for i, held in enumerate(self.tokens):
+                if held.to_info() == info:
+                    del self.tokens[i]
+                    break
+        for join in self.linked:
+            join._activate_right(_copy(token))
+
+    def link(self, join: Any) -> None:
+        join.cx_linked = True
+        self.linked.append(join)
+        self.touched[id(self)] = self
+        for token in self.tokens:
+            join._activate_right(_copy(token))
+
+    def _reset(self) -> None:
+        for join in self.linked:
+            join.cx_linked = False
+        self.tokens = []
+        self.linked = []
 
 
 def _literal_key(child_node: Any) -> tuple[str, str] | None:
@@ -105,11 +173,23 @@ class IncrementalReteMatcher(ReteMatcher):
         self._dirty_sets: dict[int, Any] = {}  # conflict-set nodes that received tokens
         self._touched: dict[int, Any] = {}  # nodes holding memory since the last reset
         nodes = _walk(self.root_node)
+        self._right_ports = {
+            c for n in nodes for c in n.children if getattr(c.callback, "__name__", "") == "activate_right"
+        }
         self._csn_order = {id(n): i for i, n in enumerate(n for n in nodes if isinstance(n, ConflictSetNode))}
         for node in nodes:
             self._instrument(node)
         for node in nodes:
-            node.children = [ChildNode(c.node, _direct(c.node, c.callback)) for c in node.children]
+            rewired = []
+            for c in node.children:
+                direct = ChildNode(c.node, _direct(c.node, c.callback))
+                if c in self._right_ports:
+                    self._right_ports.add(direct)
+                rewired.append(direct)
+            node.children = rewired
+        for node in nodes:
+            if isinstance(node, FeatureTesterNode):
+                self._unlink_right_joins(node)
         for node in nodes:
             if isinstance(node, (BusNode, FeatureTesterNode)):
                 self._index(node)
@@ -145,6 +225,33 @@ class IncrementalReteMatcher(ReteMatcher):
 
             setattr(node, port, activate)
 
+    # -- right unlinking ------------------------------------------------------------------
+
+    def _unlink_right_joins(self, node: Any) -> None:
+        joins = [
+            c
+            for c in node.children
+            if isinstance(c.node, (OrdinaryMatchNode, NotNode))
+            and getattr(c.node, "cx_right_parent", None) is None
+            and c in self._right_ports
+        ]
+        if not joins:
+            return
+        memory = AlphaMemory(self._touched)
+        for child in joins:
+            join = child.node
+            join.cx_right_parent = memory
+            join.cx_linked = False
+            left = join._activate_left
+
+            def activate_left(token: Any, join: Any = join, left: Any = left, memory: AlphaMemory = memory) -> None:
+                if not join.cx_linked:
+                    memory.link(join)
+                left(token)
+
+            join._activate_left = activate_left
+        node.children = [c for c in node.children if c not in joins] + [ChildNode(memory, memory.receive)]
+
     # -- alpha indexing ---------------------------------------------------------------
 
     def _index(self, node: Any) -> None:
@@ -157,8 +264,6 @@ class IncrementalReteMatcher(ReteMatcher):
             if key is not None:
                 tables.setdefault(key[0], {}).setdefault(key[1], []).append(child)
         indexed = {f: t for f, t in tables.items() if sum(map(len, t.values())) >= INDEX_THRESHOLD}
-        if not indexed:
-            return
         rest = [c for c in node.children if (_literal_key(c.node) or ("", ""))[0] not in indexed]
         self._index_tester(node, rest, list(indexed.items()))
 
