@@ -1,32 +1,47 @@
 """The ``cicatrix`` command line: one click group, one small module per command.
 
-Every user-facing error is a :class:`~cicatrix.engine.errors.CicatrixError`,
-caught once here and printed as located messages with exit status 2. Anything
-else is a bug: a one-line message and exit status 1 (``CICATRIX_DEBUG=1`` shows
-the traceback).
+Commands are imported only when they run, so `cicatrix consult` does not pay
+for the authoring toolkit. Every user-facing error is a
+:class:`~cicatrix.engine.errors.CicatrixError`, caught once here and printed as
+located messages with exit status 2. Anything else is a bug: a one-line message
+and exit status 1 (``CICATRIX_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 import click
 
-from .engine.commands import consult, kb, trace
+COMMANDS = {
+    "consult": ("consult", "command", "Run a consultation from a patient file, or interactively."),
+    "batch": ("batch", "command", "Consult many patients (JSONL, YAML or CSV) into JSON lines."),
+    "trace": ("trace", "group", "Inspect a saved trace: show, how, why-not, replay."),
+    "kb": ("kb", "group", "Author, check and test a knowledge base."),
+}
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (click's documented pattern)."""
 
-    try:
-        return version("cicatrix")
-    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
-        return "unknown"
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        return getattr(importlib.import_module(f".engine.commands.{module}", __package__), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, _, short) in COMMANDS.items()])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(_version(), "--version", prog_name="cicatrix", message="%(prog)s %(version)s")
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="cicatrix", prog_name="cicatrix", message="%(prog)s %(version)s")
 def cli() -> None:
     """Plan acne-scar treatment with an explainable rule-based expert system.
 
@@ -35,12 +50,8 @@ def cli() -> None:
     \b
     Start with:
       cicatrix consult examples/mixed-facial-scars.yaml
+      cicatrix consult            (answer the questions instead)
     """
-
-
-cli.add_command(consult.command)
-cli.add_command(trace.group)
-cli.add_command(kb.group)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="cicatrix", standalone_mode=False)
     except CicatrixError as exc:
-        click.echo(exc.render(), err=True)
+        if exc.problems:
+            click.echo(exc.render(), err=True)
         count = len(exc.problems)
         if count > 1:
             click.echo(f"cicatrix: {count} problems", err=True)

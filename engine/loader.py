@@ -16,6 +16,7 @@ from typing import Any
 
 from . import schemas, validate, yamlio
 from .errors import CicatrixError, Problem, did_you_mean
+from .kbcache import BUNDLED_KB
 from .model import (
     CATALOGUE_KINDS,
     TIERS,
@@ -30,7 +31,6 @@ from .model import (
 )
 from .rule_parser import check_sources, parse_rules
 
-BUNDLED_KB = Path(__file__).resolve().parent.parent / "kb"
 BUILTIN_TEMPLATES = ("treatment", "recommend", "avoid")
 
 

@@ -35,11 +35,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .compat import (
+    NOT,
+    TEST,
     BusNode,
     ChildNode,
     ConflictSetNode,
+    Fact,
     FeatureCheck,
     FeatureTesterNode,
+    InitialFact,
     L,
     NoMemory,
     NotNode,
@@ -51,6 +55,18 @@ from .compat import (
 )
 
 _MISSING = object()
+
+
+class _One:
+    """Stands in for an engine with a single rule, for experta's own preparation."""
+
+    def __init__(self, rule: Any):
+        self.rule = rule
+
+    def get_rules(self) -> list[Any]:
+        return [self.rule]
+
+
 INDEX_THRESHOLD = 3  # index a node's children once this many test the same field
 
 
@@ -329,6 +345,31 @@ class IncrementalReteMatcher(ReteMatcher):
             return None
 
         node._activate = activate
+
+    # -- building -----------------------------------------------------------------------
+
+    @staticmethod
+    def prepare_ruleset(engine: Any) -> set[Any]:
+        """experta rewrites every rule into disjunctive normal form first, which costs
+        more than the rest of building the network; the compiler only ever emits a
+        flat conjunction of patterns, NOTs and TESTs, which is already in that form,
+        so only experta's last step (an InitialFact before a leading NOT, or for a
+        rule without patterns) is applied to those."""
+        prepared = set()
+        for rule in engine.get_rules():
+            if all(
+                isinstance(e, (Fact, NOT, TEST)) and not (isinstance(e, NOT) and not isinstance(e[0], Fact))
+                for e in rule
+            ):
+                # new_conditions also drops the engine experta bound the rule to while
+                # listing rules, as its own preparation does
+                if not rule or isinstance(rule[0], NOT) or not any(isinstance(e, Fact) for e in rule):
+                    prepared.add(rule.new_conditions(InitialFact(), *rule))
+                else:
+                    prepared.add(rule.new_conditions(*rule))
+            else:  # pragma: no cover - the compiler never produces OR or nested AND
+                prepared.add(ReteMatcher.prepare_ruleset.__func__(_One(rule)).pop())
+        return prepared
 
     # -- the Matcher interface ----------------------------------------------------------
 

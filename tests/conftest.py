@@ -4,6 +4,8 @@ the command line in-process and see its exit status and both output streams."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,9 @@ from cicatrix.cli import main
 from cicatrix.engine.compiler import compile_kb
 from cicatrix.engine.loader import load
 from cicatrix.engine.session import Session
+
+# Tests must not write into the user's real cache of compiled knowledge bases.
+os.environ.setdefault("CICATRIX_CACHE", tempfile.mkdtemp(prefix="cicatrix-test-cache-"))
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"

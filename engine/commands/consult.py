@@ -80,7 +80,7 @@ def command(
       cicatrix consult patient.yaml --explain
       cicatrix consult patient.yaml --format markdown -o plan.md
     """
-    from ..loader import load
+    from ..kbcache import load_cached as load
     from ..patient import read
     from ..render.json import to_dict
     from ..session import Session, plan
