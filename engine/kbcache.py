@@ -72,7 +72,7 @@ def load_cached(root: Path | str | None = None) -> KnowledgeBase:
             kb = pickle.load(handle)
         if isinstance(kb, KnowledgeBase) and kb.digest == wanted:
             return kb
-    except Exception:  # noqa: BLE001 - a missing, stale or damaged cache entry is just a miss
+    except Exception:
         pass
     from .loader import load as load_fresh
 
