@@ -46,6 +46,13 @@ class CicatrixError(Exception):
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__(self.render())
 
+    @classmethod
+    def about(
+        cls, file: str, message: str, *, line: int | None = None, column: int | None = None, path: str = ""
+    ) -> CicatrixError:
+        """One problem with one file (or, with ``file=""``, with an argument)."""
+        return cls([Problem(file, line, column, path, message)])
+
     def render(self) -> str:
         return "\n".join(problem.render() for problem in self.problems)
 

@@ -53,7 +53,7 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
     """
     root = Path(root) if root is not None else BUNDLED_KB
     if not root.is_dir():
-        raise CicatrixError([Problem(str(root), None, None, "", "no such knowledge-base folder")])
+        raise CicatrixError.about(str(root), "no such knowledge-base folder")
     problems: list[Problem] = []
     digest = hashlib.sha256()
 

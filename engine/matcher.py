@@ -294,22 +294,14 @@ class IncrementalReteMatcher(ReteMatcher):
             else:
                 others.append(child)
 
-        def add(fact: Any) -> None:
-            token = Token.valid(fact)
+        def send(fact: Any, token: Any) -> None:
             for child in by_type.get(type(fact), ()):
                 child.callback(token)
             for child in others:
                 child.callback(token)
 
-        def remove(fact: Any) -> None:
-            token = Token.invalid(fact)
-            for child in by_type.get(type(fact), ()):
-                child.callback(token)
-            for child in others:
-                child.callback(token)
-
-        node.add = add
-        node.remove = remove
+        node.add = lambda fact: send(fact, Token.valid(fact))
+        node.remove = lambda fact: send(fact, Token.invalid(fact))
 
     @staticmethod
     def _index_tester(node: Any, rest: list[Any], indexed: list[tuple[str, dict[str, list[Any]]]]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import validate, yamlio
-from .errors import CicatrixError, Problem
+from .errors import CicatrixError
 from .model import FieldSpec, KnowledgeBase, Template
 
 
@@ -170,7 +170,7 @@ def read(path: Path | str, kb: KnowledgeBase) -> PatientInput:
     path = Path(path)
     doc = yamlio.read(path)
     if doc.data is None:
-        raise CicatrixError([Problem(str(path), None, None, "", f"the file is empty; expected {_keys(kb)}")])
+        raise CicatrixError.about(str(path), f"the file is empty; expected {_keys(kb)}")
     return from_document(doc, kb)
 
 

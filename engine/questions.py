@@ -64,7 +64,7 @@ def load(kb: KnowledgeBase) -> Questionnaire:
     path = Path(kb.root) / "questions.yaml"
     name = str(path.relative_to(Path(kb.root).parent))
     if not path.is_file():
-        raise CicatrixError([Problem(name, None, None, "", "missing: the interactive questionnaire needs this file")])
+        raise CicatrixError.about(name, "missing: the interactive questionnaire needs this file")
     doc = yamlio.read(path, display=name)
     problems = validate.check(doc, schemas.QUESTIONS)
     if problems:

@@ -291,17 +291,7 @@ def _build(name: str, data: dict[str, Any]) -> Trace:
         )
         for fid in [*f["matched"], *f["asserted"]]:
             if fid not in facts:
-                raise CicatrixError(
-                    [
-                        Problem(
-                            name,
-                            None,
-                            None,
-                            "",
-                            f"damaged trace: firing {f['seq']} names unknown fact {fid!r}",
-                        )
-                    ]
-                )
+                raise CicatrixError.about(name, f"damaged trace: firing {f['seq']} names unknown fact {fid!r}")
         firings.append(Firing(f["seq"], f["rule"], f["salience"], tuple(f["matched"]), f["bindings"], actions))
     rules = {
         rid: TraceRule(

@@ -153,7 +153,7 @@ def parse(text: str, file: str) -> Document:
             ]
         ) from None
     except yaml.YAMLError as exc:
-        raise CicatrixError([Problem(file, None, None, "", f"not valid YAML: {exc}")]) from None
+        raise CicatrixError.about(file, f"not valid YAML: {exc}") from None
     finally:
         loader.dispose()
     if problems:
@@ -167,11 +167,11 @@ def read(path: Path, *, display: str | None = None) -> Document:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CicatrixError([Problem(name, None, None, "", "no such file")]) from None
+        raise CicatrixError.about(name, "no such file") from None
     except IsADirectoryError:
-        raise CicatrixError([Problem(name, None, None, "", "is a folder, expected a file")]) from None
+        raise CicatrixError.about(name, "is a folder, expected a file") from None
     except UnicodeDecodeError as exc:
-        raise CicatrixError([Problem(name, None, None, "", f"not UTF-8 text (byte {exc.start})")]) from None
+        raise CicatrixError.about(name, f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
-        raise CicatrixError([Problem(name, None, None, "", f"cannot read: {exc.strerror}")]) from None
+        raise CicatrixError.about(name, f"cannot read: {exc.strerror}") from None
     return parse(text, name)

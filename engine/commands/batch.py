@@ -128,9 +128,9 @@ def command(
 
     kb = load_cached(kb_dir)  # fail early (exit 2) on a bad knowledge base or input path
     if input_file != "-" and not Path(input_file).is_file():
-        from ..errors import CicatrixError, Problem
+        from ..errors import CicatrixError
 
-        raise CicatrixError([Problem(input_file, None, None, "", "no such input file")])
+        raise CicatrixError.about(input_file, "no such input file")
     jobs = jobs or os.cpu_count() or 1
     show = sys.stderr.isatty() if progress is None else progress
     total = (
@@ -196,9 +196,9 @@ def _open_output(output: Path | None):
 
     directory = output.parent if str(output.parent) else Path(".")
     if not directory.is_dir():
-        from ..errors import CicatrixError, Problem
+        from ..errors import CicatrixError
 
-        raise CicatrixError([Problem(str(output), None, None, "", f"the folder {str(directory)!r} does not exist")])
+        raise CicatrixError.about(str(output), f"the folder {str(directory)!r} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=directory)
     return os.fdopen(fd, "w", encoding="utf-8"), tmp
 

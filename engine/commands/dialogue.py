@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..errors import CicatrixError, Problem
+from ..errors import CicatrixError
 from ..model import KnowledgeBase
 from ..questions import BadAnswer, Key, Question, Questionnaire, next_step, parse, show
 
@@ -183,15 +183,8 @@ def run(kb: KnowledgeBase, q: Questionnaire) -> dict[Key, Any]:
 
 def require_terminal(stdin_is_tty: bool, forced: bool) -> None:
     if not stdin_is_tty and not forced:
-        raise CicatrixError(
-            [
-                Problem(
-                    "",
-                    None,
-                    None,
-                    "",
-                    "no patient file given and standard input is not a terminal: pass a patient file "
-                    "(cicatrix consult examples/mixed-facial-scars.yaml), or --interactive to answer from a pipe",
-                )
-            ]
+        raise CicatrixError.about(
+            "",
+            "no patient file given and standard input is not a terminal: pass a patient file "
+            "(cicatrix consult examples/mixed-facial-scars.yaml), or --interactive to answer from a pipe",
         )

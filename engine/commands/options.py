@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..errors import CicatrixError, Problem
+from ..errors import CicatrixError
 
 
 def kb_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -34,7 +34,7 @@ def write_atomically(path: Path, text: str) -> None:
     """
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
-        raise CicatrixError([Problem(str(path), None, None, "", f"the folder {str(directory)!r} does not exist")])
+        raise CicatrixError.about(str(path), f"the folder {str(directory)!r} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

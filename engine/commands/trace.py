@@ -36,22 +36,15 @@ def group() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def show(trace_file: Path, rule_pattern: str | None, fact: str | None, fmt: str) -> None:
     """Every firing in order: rule, salience, matched facts, bindings, what it did."""
-    from ..errors import CicatrixError, Problem, did_you_mean
+    from ..errors import CicatrixError, did_you_mean
     from ..render import timeline
     from ..tracefile import read
 
     trace = read(trace_file)
     if fact and fact not in trace.facts:
-        raise CicatrixError(
-            [
-                Problem(
-                    str(trace_file),
-                    None,
-                    None,
-                    "",
-                    f"no fact {fact!r} in this trace" + did_you_mean(fact, trace.facts),
-                )
-            ]
+        raise CicatrixError.about(
+            str(trace_file),
+            f"no fact {fact!r} in this trace" + did_you_mean(fact, trace.facts),
         )
     firings = timeline.select(trace, rule_pattern, fact)
     if fmt == "json":
@@ -103,7 +96,7 @@ def why_not(trace_file: Path, treatment: str) -> None:
 @kb_option
 def replay(trace_file: Path, kb_dir: Path | None) -> None:
     """Re-resolve the trace's firings and check the plan is the one it recorded."""
-    from ..errors import CicatrixError, Problem
+    from ..errors import CicatrixError
     from ..loader import load
     from ..replay import replay as replay_trace
     from ..tracefile import read
@@ -111,17 +104,10 @@ def replay(trace_file: Path, kb_dir: Path | None) -> None:
     trace = read(trace_file)
     kb = load(kb_dir)
     if kb.digest != trace.kb["digest"]:
-        raise CicatrixError(
-            [
-                Problem(
-                    str(trace_file),
-                    None,
-                    None,
-                    "",
-                    f"made with knowledge base {trace.kb['digest']}, but the current one is "
-                    f"{kb.digest}; pass the matching --kb",
-                )
-            ]
+        raise CicatrixError.about(
+            str(trace_file),
+            f"made with knowledge base {trace.kb['digest']}, but the current one is "
+            f"{kb.digest}; pass the matching --kb",
         )
     differences = replay_trace(trace, kb)
     if differences:
