@@ -225,9 +225,19 @@ def _compile_rule(rule: KbRule, classes: Mapping[str, type], input_templates: fr
     return name, Rule(*lhs, salience=rule.salience)(action)
 
 
-def compile_kb(kb: KnowledgeBase, matcher: str = "incremental") -> CompiledKB:
-    """Build the engine class once; ``matcher`` is ``incremental`` (default) or ``stock``."""
+def compile_kb(kb: KnowledgeBase, matcher: str | None = None) -> CompiledKB:
+    """Build the engine class once; ``matcher`` is ``incremental`` (the default) or
+    ``stock`` (experta's own, selectable with ``CICATRIX_MATCHER=stock`` to rule the
+    matcher out when a plan looks wrong)."""
+    import os
+
     from .matcher import MATCHERS
+
+    matcher = matcher or os.environ.get("CICATRIX_MATCHER", "incremental")
+    if matcher not in MATCHERS:
+        from .errors import CicatrixError
+
+        raise CicatrixError.about("", f"CICATRIX_MATCHER must be one of {', '.join(MATCHERS)}, not {matcher!r}")
 
     classes = {name: type(f"T_{name}", (Fact,), {}) for name in kb.templates}
     inputs = frozenset(t.name for t in kb.input_templates())

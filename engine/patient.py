@@ -92,9 +92,7 @@ def _normalise(template: Template, raw: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, list):
             value = list(value)
         elif spec.type == "integer" and isinstance(value, float):
-            value = int(value)
-        elif spec.type == "number" and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value) if name in raw and isinstance(raw[name], float) else value
+            value = int(value)  # 3.0 is a whole number; the plan shows 3
         out[name] = value
     return out
 

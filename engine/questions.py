@@ -16,7 +16,7 @@ from . import schemas, validate, yamlio
 from .constraints import holds
 from .errors import CicatrixError, Problem, did_you_mean
 from .model import FieldSpec, KnowledgeBase, Test, Var
-from .rule_parser import _RuleParser
+from .rule_parser import RuleParser
 
 Key = tuple[Any, ...]  # ("patient", field) or ("scar", index, field) or ("scar", index, "+more")
 MORE = "+more"
@@ -69,7 +69,7 @@ def load(kb: KnowledgeBase) -> Questionnaire:
     problems = validate.check(doc, schemas.QUESTIONS)
     if problems:
         raise CicatrixError(problems)
-    parser = _RuleParser(doc, kb.templates, kb.treatments, kb.sources, problems)
+    parser = RuleParser(doc, kb.templates, kb.treatments, kb.sources, problems)
     groups = []
     seen: set[str] = set()
     for gi, raw in enumerate(doc.data["groups"]):

@@ -35,7 +35,7 @@ def is_var(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("$")
 
 
-class _RuleParser:
+class RuleParser:
     def __init__(
         self,
         doc: yamlio.Document,
@@ -378,7 +378,7 @@ def parse_rules(
     seen: dict[str, Where] = {}
     index = 0
     for doc in docs:
-        parser = _RuleParser(doc, templates, treatments, sources, problems)
+        parser = RuleParser(doc, templates, treatments, sources, problems)
         for i, raw in enumerate(doc.data):
             path = (i,)
             if raw["id"] in seen:

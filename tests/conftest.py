@@ -56,6 +56,17 @@ def run_cli(capsys):
     return run
 
 
+# One valid rule over the test templates; tests break it in one way each.
+ONE_RULE = """\
+- id: ok
+  title: ok
+  when: [{scar: {type: ice_pick}}]
+  then:
+    - recommend: alpha
+      explain: fine
+  sources: [src.txt]
+"""
+
 MANIFEST = """\
 name: test-kb
 version: "1"

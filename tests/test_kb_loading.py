@@ -7,15 +7,9 @@ import pytest
 from cicatrix.engine.errors import CicatrixError
 from cicatrix.engine.loader import load
 
-GOOD_RULE = """
-- id: ok
-  title: ok
-  when: [{scar: {type: ice_pick}}]
-  then:
-    - recommend: alpha
-      explain: fine
-  sources: [src.txt]
-"""
+from .conftest import ONE_RULE
+
+GOOD_RULE = "\n" + ONE_RULE
 
 
 def test_bundled_kb_loads(kb):

@@ -14,16 +14,11 @@ import pytest
 
 from cicatrix.engine import schemas
 
-from .conftest import MANIFEST, REPO, TEMPLATES, TREATMENTS
+from .conftest import MANIFEST, ONE_RULE, REPO, TEMPLATES, TREATMENTS
 
-GOOD = """\
-- id: ok
-  title: ok
-  when: [{scar: {type: ice_pick}}]
-  then:
-    - recommend: alpha
-      explain: fine
-  sources: [src.txt]
+GOOD = (
+    ONE_RULE
+    + """\
 - id: derive
   title: derive a finding
   when: [{scar: {depth: deep, site: $s}}]
@@ -35,6 +30,7 @@ GOOD = """\
   then: [{recommend: beta, explain: deep}]
   sources: [src.txt]
 """
+)
 
 # (what breaks, rules text, templates text, treatments text, command, expected parts)
 CORPUS = [

@@ -75,7 +75,7 @@ def _summary(result: Result, kb: KnowledgeBase) -> list[str]:
     return out
 
 
-def render(result: Result, kb: KnowledgeBase, width: int = 88, explain_facts: bool = False) -> str:
+def render(result: Result, kb: KnowledgeBase, width: int = 88) -> str:
     w = _Writer(width)
     w.lines.append(f"cicatrix treatment plan  ({kb.name} {kb.version})")
     w.para(result.disclaimer)
