@@ -129,8 +129,13 @@ def read_csv(stream: IO[str], name: str, kb: KnowledgeBase) -> Iterator[Record]:
     if header_problem is not None:
         yield 1, None, header_problem
         return
+    width = len(reader.fieldnames or [])
     for row in reader:
         line = reader.line_num
+        cells = sum(1 for k, v in row.items() if k is not None and v is not None) + len(row.get(None) or [])
+        if cells != width:
+            yield line, None, Problem(name, line, None, "", f"the row has {cells} cells; the header has {width}")
+            continue
         doc: dict[str, Any] = {}
         items: dict[str, dict[int, dict[str, Any]]] = {}
         for column, text in row.items():

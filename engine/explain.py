@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .constraints import holds, words
+from .errors import CicatrixError
 from .model import Pattern, Var
 from .tracefile import Trace, TraceRule, treatment_ids, unknown_id
 
@@ -67,12 +68,15 @@ def how(trace: Trace, wanted: str) -> Node:
     avoided = {a["id"]: a for a in trace.result["avoid"]}
     seen: set[str] = set()
     if wanted in recs:
+        stood = _standing(trace)
         rec = recs[wanted]
         root = Node(
             f"{wanted} ({rec['title']}) is recommended, rank {rec['rank']}, {rec.get('tier', '').replace('_', ' ')}"
         )
         kind = "combine" if rec["kind"] == "combination" else "recommend"
         for firing in trace.firings:
+            if firing.seq not in stood:
+                continue  # it reacted to a recommendation that was struck out
             for action in firing.actions:
                 if (kind == "recommend" and action.kind == "recommend" and action.treatment == wanted) or (
                     kind == "combine" and action.kind == "combine" and "+".join(action.components) == wanted
@@ -93,7 +97,26 @@ def how(trace: Trace, wanted: str) -> Node:
         return root
     if wanted in trace.facts:
         return _fact_node(trace, wanted, seen)
+    if wanted in treatment_ids(trace):
+        raise CicatrixError.about(
+            trace.file,
+            f"{wanted!r} was neither recommended nor avoided in this trace; "
+            f"ask why not: cicatrix trace why-not {trace.file} {wanted}",
+        )
     raise unknown_id(trace, wanted, "a recommendation, an avoided treatment or a fact")
+
+
+def _standing(trace: Trace) -> set[int]:
+    """Firings whose matched recommendations are all in the plan (see resolver._supported_firings)."""
+    recommended = {r["id"] for r in trace.result["recommendations"]}
+    out = set()
+    for firing in trace.firings:
+        needed = [
+            trace.facts[m].values.get("treatment") for m in firing.matched if trace.facts[m].template == "recommend"
+        ]
+        if all(t in recommended for t in needed):
+            out.add(firing.seq)
+    return out
 
 
 def leaves(node: Node) -> Iterator[Node]:

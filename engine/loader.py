@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +233,7 @@ def _field(
         default=spec.get("default"),
         has_default="default" in spec,
         unit=spec.get("unit", ""),
+        unknown=spec.get("unknown", ""),
     )
     if field.required and field.has_default:
         problems.append(doc.problem((*path, "default"), "a required field cannot have a default"))
@@ -292,7 +294,7 @@ def _treatments(
                 order=int(raw.get("order", 50)),
                 nights_per_week=int(raw.get("nights_per_week", 7)),
                 not_same_night_as=tuple(raw.get("not_same_night_as", [])),
-                how=raw.get("how", ""),
+                how=" ".join(raw.get("how", "").split()),
             )
         treatments[tid] = Treatment(
             id=tid,
@@ -338,8 +340,12 @@ def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[s
             fields={
                 "id": f("id", "string", ids),
                 "kind": f("kind", "string", CATALOGUE_KINDS),
-                "downtime_min": f("downtime_min", "number", None, "fewest days of visible downtime"),
-                "downtime_max": f("downtime_max", "number", None, "most days of visible downtime"),
+                "downtime_min": replace(
+                    f("downtime_min", "number", None, "fewest days of visible downtime"), unit="days"
+                ),
+                "downtime_max": replace(
+                    f("downtime_max", "number", None, "most days of visible downtime"), unit="days"
+                ),
                 "cost": f("cost", "string", ("none", "low", "medium", "high")),
                 "tags": f("tags", "list", tags or None),
             },

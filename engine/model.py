@@ -47,13 +47,13 @@ class FieldSpec:
     default: Any = None
     has_default: bool = False
     unit: str = ""
+    unknown: str = ""  # the words for a missing (null) value, e.g. "affected area"
 
     def describe(self, value: Any) -> str:
         """``name value unit`` for a summary, e.g. 'width 1.2 mm' for width_mm."""
         suffix = "_" + self.unit.replace(" ", "_")
         name = self.name[: -len(suffix)] if self.unit and self.name.endswith(suffix) else self.name
-        unit = f" {self.unit}" if self.unit and value is not None else ""
-        return f"{name.replace('_', ' ')} {self.label(value)}{unit}"
+        return f"{name.replace('_', ' ')} {self.label(value)}"
 
     def label(self, value: Any) -> str:
         """The words for a value, as an explanation should show it to a person."""
@@ -62,11 +62,17 @@ class FieldSpec:
         if value in self.labels:
             return self.labels[value]
         if value is None:
-            return "not given"
+            return self.unknown or "not given"
         if isinstance(value, bool):
             return "yes" if value else "no"
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
+        if isinstance(value, (int, float)):
+            number = str(int(value)) if float(value).is_integer() else str(value)
+            if not self.unit:
+                return number
+            first, _, rest = self.unit.partition(" ")
+            if value == 1 and first.endswith("s"):  # 1 day, 1 month ago
+                first = first[:-1]
+            return f"{number} {first}{' ' + rest if rest else ''}"
         return str(value).replace("_", " ")
 
     def accepts(self, value: Any) -> bool:
@@ -78,7 +84,9 @@ class FieldSpec:
         if self.type == "boolean":
             return isinstance(value, bool)
         if self.type in ("integer", "number"):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                return False
+            if value in (float("inf"), float("-inf")):
                 return False
             if self.type == "integer" and not float(value).is_integer():
                 return False

@@ -36,7 +36,7 @@ class PatientInput:
 def _field_schema(spec: FieldSpec) -> dict[str, Any]:
     if spec.type == "list":
         items: dict[str, Any] = {"enum": list(spec.allowed)} if spec.allowed else {"type": "string"}
-        return {"type": "array", "items": items, "description": spec.description}
+        return {"type": "array", "items": items, "uniqueItems": True, "description": spec.description}
     schema: dict[str, Any] = {"description": spec.description}
     if spec.allowed is not None:
         schema["enum"] = [*spec.allowed, *([None] if spec.nullable else [])]
@@ -128,11 +128,30 @@ def _conforms(data: dict[str, Any], kb: KnowledgeBase) -> bool:
                     continue
                 v = item[name]
                 if spec.type == "list":
-                    if not isinstance(v, list) or not all(spec.accepts(x) for x in v):
+                    if not isinstance(v, list) or not all(spec.accepts(x) for x in v) or len(set(v)) != len(v):
                         return False
                 elif not spec.accepts(v):
                     return False
     return True
+
+
+def _reject_non_finite(doc: yamlio.Document) -> None:
+    """YAML's .inf and .nan are numbers to a schema but not to JSON or to a person."""
+    import math
+
+    def walk(value: Any, path: tuple[Any, ...]) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            yield doc.problem(path, f"expected a finite number, got {value}")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, (*path, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from walk(item, (*path, i))
+
+    problems = list(walk(doc.data, ()))
+    if problems:
+        raise CicatrixError(problems)
 
 
 def from_document(doc: yamlio.Document, kb: KnowledgeBase) -> PatientInput:
@@ -144,6 +163,7 @@ def from_document(doc: yamlio.Document, kb: KnowledgeBase) -> PatientInput:
         problems = validate.check(doc, patient_schema(kb))
         if problems:
             raise CicatrixError(problems)
+    _reject_non_finite(doc)
     normalised: dict[str, Any] = {}
     facts: list[InputFact] = []
     for template in kb.input_templates():

@@ -30,4 +30,15 @@ def _diff(a: Any, b: Any, path: str) -> list[str]:
         return out
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         return [d for i, (x, y) in enumerate(zip(a, b, strict=False)) for d in _diff(x, y, f"{path}[{i}]")]
-    return [] if a == b else [f"{path}: recorded {a!r}, replayed {b!r}"]
+    if isinstance(a, list) and isinstance(b, list):
+        return [f"{path}: recorded {_short(_ids(a))}, replayed {_short(_ids(b))}"]
+    return [] if a == b else [f"{path}: recorded {_short(a)}, replayed {_short(b)}"]
+
+
+def _ids(items: list[Any]) -> list[Any]:
+    return [x.get("id", "?") if isinstance(x, dict) else x for x in items]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."

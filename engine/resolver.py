@@ -171,6 +171,7 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
         return (
             _SECTION[r.kind],
             TIERS.index(r.tier),
+            bool(r.cautions),  # a caution for this patient ranks it after clean options of its tier
             r.kind != "combination",
             -len(r.rules),
             catalogue_order,

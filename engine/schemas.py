@@ -66,6 +66,7 @@ _FIELD = {
         "type": {"enum": ["integer", "number", "boolean", "string", "list"]},
         "description": {"type": "string"},
         "unit": {"type": "string", "description": "Shown after the value, e.g. 'mm' or 'days'."},
+        "unknown": {"type": "string", "description": "Words for a missing value in explanations."},
         "allowed": {"type": "array", "items": _SCALAR, "minItems": 1},
         "labels": {"type": "object", "additionalProperties": _TEXT},
         "minimum": {"type": "number"},

@@ -49,6 +49,15 @@ def type_word(value: Any) -> str:
     return type(value).__name__
 
 
+def _got(value: Any) -> str:
+    """The offending value as a reader of the YAML would write it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{type_word(value)} {short(value)}"
+
+
 def short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -116,7 +125,7 @@ def _convert(doc: Document, error: Any, root: tuple[Any, ...]) -> Iterator[Probl
         wanted = error.validator_value
         wanted = wanted if isinstance(wanted, list) else [wanted]
         words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
-        yield doc.problem(path, f"expected {words}, got {type_word(value)} {short(value)}")
+        yield doc.problem(path, f"expected {words}, got {_got(value)}")
         return
     if kind == "pattern":
         words = _PATTERN_WORDS.get(error.validator_value, f"text matching {error.validator_value}")
@@ -173,7 +182,7 @@ def _convert_any_of(doc: Document, error: Any, path: tuple[Any, ...], root: tupl
     words = []
     for branch in branches:
         words.append(_describe(branch))
-    yield doc.problem(path, f"expected {' or '.join(words)}, got {type_word(value)} {short(value)}")
+    yield doc.problem(path, f"expected {' or '.join(words)}, got {_got(value)}")
 
 
 def _describe(schema: dict[str, Any]) -> str:

@@ -174,4 +174,11 @@ def read(path: Path, *, display: str | None = None) -> Document:
         raise CicatrixError.about(name, f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise CicatrixError.about(name, f"cannot read: {exc.strerror}") from None
+    if path.suffix.lower() == ".json":
+        import json
+
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CicatrixError([Problem(name, exc.lineno, exc.colno, "", f"not valid JSON: {exc.msg}")]) from None
     return parse(text, name)

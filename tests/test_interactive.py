@@ -97,10 +97,11 @@ def test_questions_whose_condition_is_false_are_skipped(tmp_path):
     assert "keloids" not in result.output  # facial scars, skin type 3
     answers = list(SIMPLE)
     answers[5] = "female"
-    answers[7:7] = ["n", "n"]  # pregnant? breastfeeding?
+    answers[7:7] = ["n", "n", "n"]  # pregnant? breastfeeding? trying to conceive?
     result, save, _ = converse(tmp_path, answers)
     assert result.exit_code == 0, result.output
     assert "Are you pregnant?" in result.output and "Are you breastfeeding?" in result.output
+    assert "trying to become pregnant" in result.output
     assert yaml.safe_load(save.read_text())["patient"]["pregnant"] is False
 
 

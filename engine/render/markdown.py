@@ -6,6 +6,7 @@ from ..explain import Node
 from ..model import KnowledgeBase
 from ..result import Result
 from . import tree
+from .text import input_summary
 
 _TIERS = {"first_line": "first line", "second_line": "second line", "adjunct": "add-on"}
 
@@ -14,6 +15,7 @@ def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None
     out = ["# Acne-scar treatment plan", "", f"> **{result.disclaimer}**", ""]
     out.append(f"Knowledge base: {kb.name} {kb.version} (`{result.kb.digest[:19]}...`)")
     out.append("")
+    out += ["## Input", ""] + [f"- {line}" for line in input_summary(result, kb)] + [""]
     sections = (
         ("First", ("prerequisite",)),
         ("Procedures and combinations", ("procedure", "combination")),
@@ -33,6 +35,8 @@ def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None
             out.append("")
             if r.sequence:
                 out.append(f"- **Order:** {r.sequence}")
+            if r.sessions and r.kind == "procedure":
+                out.append(f"- **Sessions:** {r.sessions}")
             if r.downtime_days and r.kind in ("procedure", "combination"):
                 lo, hi = (int(d) if float(d).is_integer() else d for d in r.downtime_days)
                 out.append(f"- **Downtime:** {lo}-{hi} days" if lo != hi else f"- **Downtime:** {lo} days")

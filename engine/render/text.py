@@ -56,7 +56,8 @@ class _Writer:
         self.lines.append("")
 
 
-def _summary(result: Result, kb: KnowledgeBase) -> list[str]:
+def input_summary(result: Result, kb: KnowledgeBase) -> list[str]:
+    """One line per input fact: what the plan was made for."""
     out = []
     for template in kb.input_templates():
         assert template.input is not None
@@ -80,7 +81,7 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88) -> str:
     w.lines.append(f"cicatrix treatment plan  ({kb.name} {kb.version})")
     w.para(result.disclaimer)
     w.heading("Input")
-    for line in _summary(result, kb):
+    for line in input_summary(result, kb):
         w.para(line, 2, hang=4)
 
     by_section: dict[str, list[Recommendation]] = {}

@@ -37,6 +37,10 @@ def list_rules(
                 )
             ]
         )
+    if template and template not in kb.templates:
+        raise CicatrixError.about(
+            "", f"--template: unknown template {template!r}" + did_you_mean(template, kb.templates)
+        )
     graph = build(kb)
     shown = 0
     for rule in kb.rules:
@@ -55,6 +59,8 @@ def list_rules(
         shown += 1
         click.echo(f"{rule.id:<48} {rule.salience:>4}  {rule.where!s:<36} {rule.title}")
     click.echo(f"{shown} of {len(kb.rules)} rules")
+    if not shown and scar_type:
+        click.echo(f"(no rule tests or targets the value {scar_type!r})", err=True)
 
 
 def _mentions(rule, value: str) -> bool:

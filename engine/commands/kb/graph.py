@@ -29,6 +29,12 @@ def graph(fmt: str, treatment: str | None, kb_dir: Path | None) -> None:
     from ...loader import load
 
     kb = load(kb_dir)
+    if treatment and treatment not in kb.treatments:
+        from ...errors import CicatrixError, did_you_mean
+
+        raise CicatrixError.about(
+            "", f"--treatment: unknown treatment id {treatment!r}" + did_you_mean(treatment, kb.treatments)
+        )
     g = build(kb)
     keep = {r.id for r in kb.rules}
     if treatment:

@@ -36,6 +36,10 @@ def test(coverage: bool, min_coverage: float | None, pattern: str | None, kb_dir
     cases = load_cases(kb)
     if pattern:
         cases = [c for c in cases if fnmatchcase(c.id, pattern) or pattern in c.id]
+        if not cases:
+            from ...errors import CicatrixError
+
+            raise CicatrixError.about("", f"-k {pattern!r} matches no test case")
     session = Session(compile_kb(kb))
     fired: dict[str, int] = {r.id: 0 for r in kb.rules}
     failed = 0

@@ -55,8 +55,12 @@ def treatment(treatment_id: str | None, kb_dir: Path | None) -> None:
         ("defined at", str(t.where)),
     ]
     click.echo(f"{t.id}: {t.title}")
+    lists = {"best for": t.best_for, "poor fit": t.poor_fit, "risks": t.risks, "cautions": t.cautions}
     for label, value in rows:
-        if value:
+        if label in lists:
+            for i, item in enumerate(lists[label]):
+                click.echo(f"  {label if i == 0 else '':<14}- {item}")
+        elif value:
             click.echo(f"  {label:<14}{value}")
 
 
