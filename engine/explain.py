@@ -17,6 +17,7 @@ from typing import Any
 from .constraints import holds, words
 from .errors import CicatrixError
 from .model import Pattern, Var
+from .resolver import supported_firings
 from .tracefile import Trace, TraceRule, treatment_ids, unknown_id
 
 
@@ -68,7 +69,7 @@ def how(trace: Trace, wanted: str) -> Node:
     avoided = {a["id"]: a for a in trace.result["avoid"]}
     seen: set[str] = set()
     if wanted in recs:
-        stood = _standing(trace)
+        stood = supported_firings(trace.consultation())
         rec = recs[wanted]
         root = Node(
             f"{wanted} ({rec['title']}) is recommended, rank {rec['rank']}, {rec.get('tier', '').replace('_', ' ')}"
@@ -104,19 +105,6 @@ def how(trace: Trace, wanted: str) -> Node:
             f"ask why not: cicatrix trace why-not {trace.file} {wanted}",
         )
     raise unknown_id(trace, wanted, "a recommendation, an avoided treatment or a fact")
-
-
-def _standing(trace: Trace) -> set[int]:
-    """Firings whose matched recommendations are all in the plan (see resolver._supported_firings)."""
-    recommended = {r["id"] for r in trace.result["recommendations"]}
-    out = set()
-    for firing in trace.firings:
-        needed = [
-            trace.facts[m].values.get("treatment") for m in firing.matched if trace.facts[m].template == "recommend"
-        ]
-        if all(t in recommended for t in needed):
-            out.add(firing.seq)
-    return out
 
 
 def leaves(node: Node) -> Iterator[Node]:

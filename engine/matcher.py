@@ -54,8 +54,6 @@ from .compat import (
     TypeCheck,
 )
 
-_MISSING = object()
-
 
 class _One:
     """Stands in for an engine with a single rule, for experta's own preparation."""

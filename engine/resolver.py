@@ -57,7 +57,7 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
     cautions: dict[str, list[str]] = {}
     notes: list[ActionRecord] = []
 
-    valid = _supported_firings(consultation)
+    valid = supported_firings(consultation)
     for firing in consultation.firings:
         if firing.seq not in valid:
             continue
@@ -212,7 +212,7 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
     return result
 
 
-def _supported_firings(consultation: Consultation) -> set[int]:
+def supported_firings(consultation: Consultation) -> set[int]:
     """The firings whose conclusions stand, and what fell with a struck-out treatment.
 
     A rule that reacts to a recommendation ("PRP with RF microneedling", "sun

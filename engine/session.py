@@ -97,8 +97,9 @@ class Session:
         return record.id
 
     def _act(self, rule: Rule, action: Action, bindings: Mapping[str, Any], seq: int) -> ActionRecord:
-        text = self._text(rule, action.text, bindings)
-        words = {"template": action.text, "labels": self._labels(rule, action.text, bindings)}
+        labels = self._labels(rule, action.text, bindings)
+        text = fill(action.text, labels)
+        words = {"template": action.text, "labels": labels}
         targets = tuple(str(self._value(t, bindings)) for t in action.targets)
         if action.kind in ("recommend", "avoid", "caution"):
             treatment = str(self._value(action.target, bindings))
