@@ -2,7 +2,7 @@
 
 Commands are imported only when they run, so `cicatrix consult` does not pay
 for the authoring toolkit. Every user-facing error is a
-:class:`~cicatrix.engine.errors.CicatrixError`, caught once here and printed as
+:class:`~cicatrix.engine.common.errors.CicatrixError`, caught once here and printed as
 located messages with exit status 2. Anything else is a bug: a one-line message
 and exit status 1 (``CICATRIX_DEBUG=1`` shows the traceback).
 """
@@ -33,7 +33,7 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attr, _ = COMMANDS[name]
-        return getattr(importlib.import_module(f".engine.commands.{module}", __package__), attr)
+        return getattr(importlib.import_module(f".commands.{module}", __package__), attr)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
@@ -55,7 +55,7 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .engine.errors import CicatrixError
+    from .engine.common.errors import CicatrixError
 
     try:
         code = cli.main(args=argv, prog_name="cicatrix", standalone_mode=False)

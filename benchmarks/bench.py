@@ -33,17 +33,17 @@ def _median_ms(samples: list[float]) -> float:
 def measure(n: int, count: int, matcher: str) -> dict[str, float]:
     from synthetic import patients, write_kb
 
-    from cicatrix.engine.compiler import compile_kb
-    from cicatrix.engine.loader import load
-    from cicatrix.engine.patient import from_data
-    from cicatrix.engine.session import Session
+    from cicatrix.engine.compile.compiler import compile_kb
+    from cicatrix.engine.knowledge.loader import load
+    from cicatrix.engine.patient.reader import from_data
+    from cicatrix.engine.session.session import Session
 
     with tempfile.TemporaryDirectory() as tmp:
         root = write_kb(Path(tmp) / "kb", n)
         start = time.perf_counter()
         kb = load(root)
-        compiled = compile_kb(kb, matcher=matcher)
-        session = Session(compiled)
+        compiled = compile_kb(kb)
+        session = Session(compiled, matcher=matcher)
         build = time.perf_counter() - start
         inputs = [from_data(p, kb) for p in patients(n, count)]
         for p in inputs[:10]:  # warm up

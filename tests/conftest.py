@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from cicatrix.cli import main
-from cicatrix.engine.compiler import compile_kb
-from cicatrix.engine.loader import load
-from cicatrix.engine.session import Session
+from cicatrix.engine.compile.compiler import compile_kb
+from cicatrix.engine.knowledge.loader import load
+from cicatrix.engine.session.session import Session
 
 # Tests must not write into the user's real cache of compiled knowledge bases.
 os.environ.setdefault("CICATRIX_CACHE", tempfile.mkdtemp(prefix="cicatrix-test-cache-"))

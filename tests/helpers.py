@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cicatrix.engine.loader import load
-from cicatrix.engine.patient import from_data
-from cicatrix.engine.session import Session, plan
+from cicatrix.engine.knowledge.loader import load
+from cicatrix.engine.patient.reader import from_data
+from cicatrix.engine.resolve.resolver import plan
+from cicatrix.engine.session.session import Session
 
 
 def consult(kb_dir: Path, data: dict[str, Any]):

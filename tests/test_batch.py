@@ -7,8 +7,8 @@ import shutil
 
 import yaml
 
-from cicatrix.engine.kbcache import cache_dir, load_cached
-from cicatrix.engine.loader import load
+from cicatrix.engine.knowledge.cache import cache_dir, load_cached
+from cicatrix.engine.knowledge.loader import load
 
 from .conftest import EXAMPLES, REPO
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from cicatrix.engine.loader import load
+from cicatrix.engine.knowledge.loader import load
 
 from .conftest import EXAMPLES, REPO
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from cicatrix.engine.kbtest import load_cases, run_case
-from cicatrix.engine.loader import load
+from cicatrix.engine.authoring.cases import load_cases, run_case
+from cicatrix.engine.knowledge.loader import load
 
 KB = load()
 CASES = load_cases(KB)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cicatrix.engine.errors import CicatrixError
-from cicatrix.engine.loader import load
+from cicatrix.engine.common.errors import CicatrixError
+from cicatrix.engine.knowledge.loader import load
 
 from .conftest import ONE_RULE
 

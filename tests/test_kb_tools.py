@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from cicatrix.engine import schemas
+from cicatrix.engine.knowledge import schemas
 
 from .conftest import MANIFEST, ONE_RULE, REPO, TEMPLATES, TREATMENTS
 

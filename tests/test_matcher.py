@@ -12,12 +12,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cicatrix.engine.compiler import compile_kb
-from cicatrix.engine.loader import load
-from cicatrix.engine.matcher import IncrementalReteMatcher
-from cicatrix.engine.patient import from_data
-from cicatrix.engine.render.json import to_dict
-from cicatrix.engine.session import Session, plan
+from cicatrix.engine.compile.compiler import compile_kb
+from cicatrix.engine.knowledge.loader import load
+from cicatrix.engine.match.matcher import IncrementalReteMatcher
+from cicatrix.engine.patient.reader import from_data
+from cicatrix.engine.resolve.contract import to_dict
+from cicatrix.engine.resolve.resolver import plan
+from cicatrix.engine.session.session import Session
 
 from .conftest import MANIFEST, TEMPLATES, TREATMENTS
 
@@ -130,8 +131,8 @@ def test_incremental_matcher_fires_exactly_like_the_stock_one(tmp_path_factory, 
     (root / "treatments.yaml").write_text(TREATMENTS)
     (root / "rules" / "r.yaml").write_text(yaml.safe_dump(rules, sort_keys=False))
     kb = load(root)
-    stock = Session(compile_kb(kb, matcher="stock"))
-    incremental = Session(compile_kb(kb, matcher="incremental"))
+    stock = Session(compile_kb(kb), matcher="stock")
+    incremental = Session(compile_kb(kb), matcher="incremental")
     assert isinstance(incremental.engine.matcher, IncrementalReteMatcher)
     for person in people:  # the same sessions, reset between patients
         patient = from_data(person, kb)
@@ -141,12 +142,12 @@ def test_incremental_matcher_fires_exactly_like_the_stock_one(tmp_path_factory, 
 
 
 def test_bundled_kb_and_examples_agree_under_both_matchers(kb):
-    from cicatrix.engine.patient import read
+    from cicatrix.engine.patient.reader import read
 
     from .test_consult import ALL_EXAMPLES
 
-    stock = Session(compile_kb(kb, matcher="stock"))
-    incremental = Session(compile_kb(kb, matcher="incremental"))
+    stock = Session(compile_kb(kb), matcher="stock")
+    incremental = Session(compile_kb(kb), matcher="incremental")
     for path in ALL_EXAMPLES:
         patient = read(path, kb)
         a, b = plan(stock, patient), plan(incremental, patient)

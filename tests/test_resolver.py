@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cicatrix.engine.patient import from_data
-from cicatrix.engine.routine import same_night_violations
-from cicatrix.engine.session import plan
+from cicatrix.engine.patient.reader import from_data
+from cicatrix.engine.resolve.resolver import plan
+from cicatrix.engine.resolve.routine import same_night_violations
 
 from .helpers import consult
 

@@ -7,9 +7,11 @@ import os
 
 import pytest
 
-from cicatrix.engine.explain import how, leaves, why_not
-from cicatrix.engine.replay import replay
-from cicatrix.engine.tracefile import read
+from cicatrix.engine.explain.how import how
+from cicatrix.engine.explain.replay import replay
+from cicatrix.engine.explain.tracefile import read
+from cicatrix.engine.explain.tree import leaves
+from cicatrix.engine.explain.why_not import why_not
 
 from .conftest import EXAMPLES
 from .test_consult import ALL_EXAMPLES
@@ -260,7 +262,7 @@ def test_golden_text_plan(run_cli):
 
 def test_golden_how_tree(traces):
     trace, _ = traces["isolated-deep-ice-pick.yaml"]
-    from cicatrix.engine.render.tree import render
+    from cicatrix.render.tree import render
 
     text = render(how(trace, "tca_cross"), 100)
     path = os.path.join(GOLDEN, "how-tca-cross.txt")

@@ -1,0 +1,160 @@
+"""``cicatrix consult``: run one consultation from a patient file and print the plan."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import click
+
+from .options import kb_option, write_atomically
+
+
+@click.command("consult")
+@click.argument("patient_file", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@click.option(
+    "-i",
+    "--interactive",
+    is_flag=True,
+    help="Ask the questions in the terminal (the default when no file is given); also works from a pipe.",
+)
+@click.option(
+    "--save",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Interactive only: save the answers as a patient file (atomically), to re-run or trace later.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people; json for programs (the documented contract); markdown for a report.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the plan to this file (atomically) instead of standard output.",
+)
+@click.option(
+    "--trace",
+    "trace_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the full trace (every firing) to this JSON file, for `cicatrix trace`.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Append how each recommendation was concluded (text and markdown).",
+)
+@click.option("--width", type=click.IntRange(40, 200), help="Wrap text output at this width.")
+@kb_option
+def command(
+    patient_file: Path | None,
+    interactive: bool,
+    save: Path | None,
+    fmt: str,
+    output: Path | None,
+    trace_file: Path | None,
+    explain: bool,
+    width: int | None,
+    kb_dir: Path | None,
+) -> None:
+    """Run a consultation on PATIENT_FILE (YAML or JSON), or ask the questions, and print the plan.
+
+    With no PATIENT_FILE the consultation is interactive: answer each question,
+    type ? for help, why to see which rules use the answer, back to change the
+    previous one, quit to stop. --save keeps the answers as a patient file.
+
+    The plan ranks procedures and combinations, lists home care and a weekly
+    routine, says what to avoid and why, and cites the source of every
+    conclusion. It is decision support, not a diagnosis: a dermatologist decides.
+
+    \b
+    Examples:
+      cicatrix consult examples/mixed-facial-scars.yaml
+      cicatrix consult --save me.yaml
+      cicatrix consult patient.yaml --format json -o plan.json
+      cicatrix consult patient.yaml --trace trace.json
+      cicatrix consult patient.yaml --explain
+      cicatrix consult patient.yaml --format markdown -o plan.md
+    """
+    from ..engine.knowledge.cache import load_cached as load
+    from ..engine.patient.reader import read
+    from ..engine.resolve.contract import to_dict
+    from ..engine.resolve.resolver import plan
+    from ..engine.session.session import Session
+
+    kb = load(kb_dir)
+    if patient_file is not None and (interactive or save):
+        raise click.UsageError("--interactive and --save are for consultations without a patient file")
+    if patient_file is None:
+        patient, patient_file = _interview(kb, interactive, save)
+    else:
+        patient = read(patient_file, kb)
+    result = plan(Session(kb), patient)
+    result_json = to_dict(result)
+    how = None
+    if explain and fmt != "json":
+        from ..engine.explain.how import how as how_tree
+        from ..engine.explain.tracefile import from_result
+
+        trace = from_result(kb, result, result_json, str(patient_file))
+        how = {r.id: how_tree(trace, r.id) for r in result.recommendations}
+    if width is None:
+        width = min(shutil.get_terminal_size((88, 24)).columns, 100) if output is None else 88
+    if fmt == "json":
+        from ..render.json import render as render_json
+
+        text = render_json(result_json)
+    elif fmt == "markdown":
+        from ..render.markdown import render as render_markdown
+
+        text = render_markdown(result, kb, how)
+    else:
+        from ..render.text import render as render_text
+
+        text = render_text(result, kb, width=width)
+        if how:
+            from ..render.tree import render as render_tree
+
+            text += "\nHOW EACH RECOMMENDATION WAS CONCLUDED\n"
+            for r in result.recommendations:
+                text += "\n" + render_tree(how[r.id], width)
+    if trace_file is not None:
+        from ..engine.explain.tracefile import render as render_trace
+
+        write_atomically(trace_file, render_trace(kb, result, result_json, str(patient_file)))
+    if output is not None:
+        write_atomically(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+def _interview(kb, forced: bool, save: Path | None):
+    """Ask the questionnaire, then validate and (optionally) save the answers."""
+    import sys
+
+    import yaml
+
+    from ..engine.patient.questions import load as load_questions
+    from ..engine.patient.questions import to_patient
+    from ..engine.patient.reader import from_data
+    from . import dialogue
+
+    dialogue.require_terminal(sys.stdin.isatty(), forced)
+    questionnaire = load_questions(kb)
+    try:
+        answers = dialogue.run(kb, questionnaire)
+    except dialogue.Quit:
+        click.echo("\nStopped; nothing was saved.", err=True)
+        sys.exit(1)
+    data = to_patient(questionnaire, answers)
+    patient = from_data(data, kb, source=str(save) if save else "<answers>")
+    if save is not None:
+        header = "# Saved by `cicatrix consult --save`; run it again with `cicatrix consult FILE`.\n"
+        write_atomically(save, header + yaml.safe_dump(patient.normalised, sort_keys=False, allow_unicode=True))
+        click.echo(f"\nSaved your answers to {save}.", err=True)
+    click.echo("", err=True)
+    return patient, Path(str(save) if save else "<answers>")

@@ -1,0 +1,130 @@
+"""``cicatrix kb list`` and ``cicatrix kb show``: browse rules as an author."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import click
+
+from ..options import kb_option
+
+
+@click.command("list")
+@click.option("--treatment", help="Only rules that conclude something about this treatment id.")
+@click.option("--scar-type", help="Only rules that test or target this scar type.")
+@click.option("--file", "file_pattern", help="Only rules from files matching this glob (e.g. '*combinations*').")
+@click.option("--template", help="Only rules with a pattern on this template.")
+@kb_option
+def list_rules(
+    treatment: str | None, scar_type: str | None, file_pattern: str | None, template: str | None, kb_dir: Path | None
+) -> None:
+    """One line per rule: id, salience, where it is defined, title."""
+    from ...engine.authoring.dependencies import build
+    from ...engine.common.errors import CicatrixError, Problem, did_you_mean
+    from ...engine.knowledge.loader import load
+
+    kb = load(kb_dir)
+    if treatment and treatment not in kb.treatments:
+        raise CicatrixError(
+            [
+                Problem(
+                    "",
+                    None,
+                    None,
+                    "--treatment",
+                    f"unknown treatment id {treatment!r}" + did_you_mean(treatment, kb.treatments),
+                )
+            ]
+        )
+    if template and template not in kb.templates:
+        raise CicatrixError.about(
+            "", f"--template: unknown template {template!r}" + did_you_mean(template, kb.templates)
+        )
+    graph = build(kb)
+    shown = 0
+    for rule in kb.rules:
+        if treatment and not any(treatment in target.split("+") for _, target in graph.concludes[rule.id]):
+            continue
+        if template and not any(p.template == template for p in rule.patterns):
+            continue
+        if (
+            file_pattern
+            and not fnmatchcase(rule.where.file, file_pattern)
+            and not fnmatchcase(Path(rule.where.file).name, file_pattern)
+        ):
+            continue
+        if scar_type and not _mentions(rule, scar_type):
+            continue
+        shown += 1
+        click.echo(f"{rule.id:<48} {rule.salience:>4}  {rule.where!s:<36} {rule.title}")
+    click.echo(f"{shown} of {len(kb.rules)} rules")
+    if not shown and scar_type:
+        click.echo(f"(no rule tests or targets the value {scar_type!r})", err=True)
+
+
+def _mentions(rule, value: str) -> bool:
+    for action in rule.then:
+        if value in [str(t) for t in action.targets]:
+            return True
+    for p in rule.patterns:
+        for c in p.constraints:
+            for t in c.tests:
+                values = t.value if isinstance(t.value, tuple) else (t.value,)
+                if value in values:
+                    return True
+    return False
+
+
+@click.command("show")
+@click.argument("rule_id", metavar="RULE")
+@kb_option
+def show(rule_id: str, kb_dir: Path | None) -> None:
+    """A rule in full: where it is, what it reads, concludes and asserts, and which rules feed it or depend on it."""
+    from ...engine.authoring.dependencies import build, reads
+    from ...engine.common.errors import CicatrixError, Problem, did_you_mean
+    from ...engine.knowledge.constraints import words
+    from ...engine.knowledge.loader import load
+    from ...engine.knowledge.model import Var
+
+    kb = load(kb_dir)
+    ids = [r.id for r in kb.rules]
+    if rule_id not in ids:
+        raise CicatrixError([Problem("", None, None, "RULE", f"no rule {rule_id!r}" + did_you_mean(rule_id, ids))])
+    rule = kb.rule(rule_id)
+    graph = build(kb)
+    out = [f"{rule.id}: {rule.title}", f"  defined at  {rule.where}", f"  salience    {rule.salience}"]
+    out.append(f"  sources     {', '.join(rule.sources)}")
+    for label, patterns in (("when", rule.when), ("unless", rule.unless)):
+        if not patterns and label == "when":
+            out.append("  when        (always: no conditions)")
+        for i, p in enumerate(patterns):
+            specs = kb.templates[p.template].fields
+            parts = []
+            for c in p.constraints:
+                for t in c.tests:
+                    if isinstance(t.value, Var) and t.op in ("eq", "bind"):
+                        parts.append(f"{c.field} -> ${t.value.name}")
+                    else:
+                        parts.append(f"{c.field} {words(t, specs.get(c.field))}")
+            head = label if i == 0 else ""
+            out.append(f"  {head:<11} {p.template}: {'; '.join(parts) or 'any'}")
+    for action in rule.then:
+        if action.kind == "assert":
+            values = ", ".join(f"{k}={v}" for k, v in action.values.items())
+            out.append(f"  then        assert {action.template} ({values})")
+        elif action.kind == "combine":
+            out.append(f"  then        combine {' + '.join(action.components)} [{action.tier}]")
+        elif action.kind == "note":
+            out.append(f"  then        note: {action.text}")
+        else:
+            tier = f" [{action.tier}]" if action.kind == "recommend" else ""
+            out.append(f"  then        {action.kind} {action.target}{tier}: {action.text}")
+    out.append(f"  reads       {', '.join(reads(rule)) or '-'}")
+    out.append(f"  asserts     {', '.join(graph.asserts[rule.id]) or '-'}")
+    out.append(f"  fed by      {', '.join(graph.fed_by[rule.id]) or '- (input facts only)'}")
+    out.append(f"  feeds       {', '.join(graph.feeds[rule.id]) or '-'}")
+    click.echo("\n".join(out))
+
+
+COMMANDS = [list_rules, show]

@@ -1,0 +1,55 @@
+"""``cicatrix kb schema``: the JSON Schemas, for editors and other tools."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..options import kb_option, write_atomically
+
+KINDS = ("kb", "templates", "treatments", "rules", "tests", "questions", "patient")
+
+
+def schemas_for(kb_dir: Path | None) -> dict[str, dict]:
+    from ...engine.knowledge import schemas
+    from ...engine.knowledge.loader import load
+    from ...engine.patient.reader import patient_schema
+
+    out = dict(schemas.ALL)
+    out["patient"] = patient_schema(load(kb_dir))
+    return out
+
+
+def render(schema: dict) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+@click.command("schema")
+@click.argument("kind", required=False, type=click.Choice(KINDS))
+@click.option(
+    "--write",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write one KIND.json per kind into this folder instead of printing.",
+)
+@kb_option
+def schema(kind: str | None, folder: Path | None, kb_dir: Path | None) -> None:
+    """Print the JSON Schema (draft 2020-12) of KIND, or of every kind.
+
+    The patient schema is derived from the knowledge base's templates. Point an
+    editor at these files (see README, "Authoring rules") to validate as you type.
+    """
+    found = schemas_for(kb_dir)
+    chosen = [kind] if kind else list(KINDS)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in chosen:
+            write_atomically(folder / f"{name}.json", render(found[name]))
+        click.echo(f"wrote {len(chosen)} schema(s) to {folder}")
+        return
+    click.echo(render(found[kind] if kind else {name: found[name] for name in chosen}), nl=False)
+
+
+COMMANDS = [schema]

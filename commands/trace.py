@@ -1,0 +1,118 @@
+"""``cicatrix trace``: replay and question a saved consultation (show, how, why-not, replay)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .options import kb_option
+
+TRACE = click.argument("trace_file", metavar="TRACE", type=click.Path(path_type=Path, dir_okay=False))
+
+
+@click.group("trace")
+def group() -> None:
+    """Inspect a trace written by `cicatrix consult FILE --trace TRACE`.
+
+    \b
+    Examples:
+      cicatrix consult examples/mixed-facial-scars.yaml --trace t.json
+      cicatrix trace show t.json --rule 'ice-pick/*'
+      cicatrix trace how t.json tca_cross
+      cicatrix trace why-not t.json ablative_fractional_laser
+    """
+
+
+@group.command("show")
+@TRACE
+@click.option(
+    "--rule",
+    "rule_pattern",
+    help="Only firings of rules matching this pattern (glob or substring).",
+)
+@click.option("--fact", help="Only firings that matched or asserted this fact id.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def show(trace_file: Path, rule_pattern: str | None, fact: str | None, fmt: str) -> None:
+    """Every firing in order: rule, salience, matched facts, bindings, what it did."""
+    from ..engine.common.errors import CicatrixError, did_you_mean
+    from ..engine.explain.tracefile import read
+    from ..render import timeline
+
+    trace = read(trace_file)
+    if fact and fact not in trace.facts:
+        raise CicatrixError.about(
+            str(trace_file),
+            f"no fact {fact!r} in this trace" + did_you_mean(fact, trace.facts),
+        )
+    firings = timeline.select(trace, rule_pattern, fact)
+    if fmt == "json":
+        import json
+
+        rows = [
+            {"seq": f.seq, "rule": f.rule, "salience": f.salience, "matched": list(f.matched),
+             "bindings": f.bindings, "asserted": list(f.asserted),
+             "actions": [{"kind": a.kind, "treatment": a.treatment, "text": a.text} for a in f.actions]}
+            for f in firings
+        ]  # fmt: skip
+        click.echo(json.dumps({"firings": rows}, indent=2, ensure_ascii=False))
+    elif sys.stdout.isatty():
+        timeline.render_rich(trace, firings)
+    else:
+        click.echo(timeline.render_plain(trace, firings), nl=False)
+
+
+@group.command("how")
+@TRACE
+@click.argument("conclusion", metavar="ID")
+def how(trace_file: Path, conclusion: str) -> None:
+    """How ID was concluded: rules and facts, down to the patient's input.
+
+    ID is a recommendation (e.g. tca_cross or tca_cross+microneedling), an avoided
+    treatment, or a fact id (e.g. finding-1).
+    """
+    from ..engine.explain.how import how as how_tree
+    from ..engine.explain.tracefile import read
+    from ..render.tree import render
+
+    click.echo(render(how_tree(read(trace_file), conclusion)), nl=False)
+
+
+@group.command("why-not")
+@TRACE
+@click.argument("treatment", metavar="ID")
+def why_not(trace_file: Path, treatment: str) -> None:
+    """Why ID was not recommended: each rule that could have, and what did not hold."""
+    from ..engine.explain.tracefile import read
+    from ..engine.explain.why_not import why_not as why_not_tree
+    from ..render.tree import render
+
+    click.echo(render(why_not_tree(read(trace_file), treatment)), nl=False)
+
+
+@group.command("replay")
+@TRACE
+@kb_option
+def replay(trace_file: Path, kb_dir: Path | None) -> None:
+    """Re-resolve the trace's firings and check the plan is the one it recorded."""
+    from ..engine.common.errors import CicatrixError
+    from ..engine.explain.replay import replay as replay_trace
+    from ..engine.explain.tracefile import read
+    from ..engine.knowledge.loader import load
+
+    trace = read(trace_file)
+    kb = load(kb_dir)
+    if kb.digest != trace.kb["digest"]:
+        raise CicatrixError.about(
+            str(trace_file),
+            f"made with knowledge base {trace.kb['digest']}, but the current one is "
+            f"{kb.digest}; pass the matching --kb",
+        )
+    differences = replay_trace(trace, kb)
+    if differences:
+        click.echo("The replayed plan differs from the recorded one:", err=True)
+        for d in differences:
+            click.echo(f"  {d}", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {len(trace.firings)} firings replay to the recorded plan")

@@ -1,0 +1,180 @@
+"""The knowledge base's own test cases: a patient in, expectations on the plan out.
+
+Test cases live beside the rules (``kb/tests/*.yaml``) so that a knowledge
+engineer edits the policy and its tests together, as OPA keeps policy and tests
+in one workflow. The same runner serves pytest (one test per case) and, later,
+the ``kb test`` command; coverage is simply the set of rules each case fired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..common.errors import CicatrixError, Problem, did_you_mean
+from ..documents import validate, yamlio
+from ..knowledge import schemas
+from ..knowledge.model import KnowledgeBase
+from ..patient.reader import from_document
+from ..resolve.resolver import plan
+from ..resolve.result import Result
+from ..session.session import Session
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    description: str
+    source: str
+    patient: yamlio.Document  # the inline patient, with the test file's positions
+    expect: dict[str, Any]
+    where: str
+
+
+@dataclass
+class Outcome:
+    case: Case
+    failures: list[str] = field(default_factory=list)
+    fired: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def load_cases(kb: KnowledgeBase) -> list[Case]:
+    folder = Path(kb.root) / "tests"
+    problems: list[Problem] = []
+    cases: list[Case] = []
+    seen: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        name = str(path.relative_to(Path(kb.root).parent))
+        try:
+            doc = yamlio.read(path, display=name)
+        except CicatrixError as exc:
+            problems.extend(exc.problems)
+            continue
+        found = validate.check(doc, schemas.TESTS)
+        if found:
+            problems.extend(found)
+            continue
+        for i, raw in enumerate(doc.data["cases"]):
+            mark = doc.mark(("cases", i))
+            where = f"{name}:{mark.line}" if mark else name
+            if raw["id"] in seen:
+                problems.append(doc.problem(("cases", i, "id"), f"duplicate case id (first at {seen[raw['id']]})"))
+                continue
+            seen[raw["id"]] = where
+            patient = yamlio.Document(
+                file=name,
+                data=raw["patient"],
+                marks={k[3:]: v for k, v in doc.marks.items() if k[:3] == ("cases", i, "patient")},
+                key_marks={k[3:]: v for k, v in doc.key_marks.items() if k[:3] == ("cases", i, "patient")},
+            )
+            problems.extend(_check_ids(doc, ("cases", i, "expect"), raw["expect"], kb))
+            cases.append(
+                Case(
+                    raw["id"],
+                    raw.get("description", ""),
+                    raw.get("source", ""),
+                    patient,
+                    raw["expect"],
+                    where,
+                )
+            )
+    if problems:
+        raise CicatrixError(problems)
+    return cases
+
+
+def _check_ids(doc: yamlio.Document, path: tuple[Any, ...], expect: dict[str, Any], kb: KnowledgeBase):
+    """A typo in an expected id would make a test pass vacuously: reject unknown ids."""
+    known = set(kb.treatments)
+
+    def check(value: str, where: tuple[Any, ...]) -> Iterator[Problem]:
+        for part in value.split("+"):
+            if part not in known:
+                yield doc.problem(where, f"unknown treatment id {part!r}" + did_you_mean(part, known))
+
+    for key in ("recommend", "not_recommend", "avoid", "not_avoid"):
+        for j, value in enumerate(expect.get(key, [])):
+            yield from check(value, (*path, key, j))
+    for j, group in enumerate(expect.get("recommend_any", [])):
+        for k, value in enumerate(group):
+            yield from check(value, (*path, "recommend_any", j, k))
+    if "first" in expect:
+        yield from check(expect["first"], (*path, "first"))
+    for value in expect.get("cautions", {}):
+        yield from check(value, (*path, "cautions", value))
+    routine = expect.get("routine", {})
+    for key in ("evening_includes", "evening_excludes"):
+        for j, value in enumerate(routine.get(key, [])):
+            yield from check(value, (*path, "routine", key, j))
+    for value in routine.get("nights", {}):
+        yield from check(value, (*path, "routine", "nights", value))
+    if "morning_last" in routine:
+        yield from check(routine["morning_last"], (*path, "routine", "morning_last"))
+
+
+def check(result: Result, expect: dict[str, Any]) -> list[str]:
+    """Every way ``result`` differs from ``expect``, in words."""
+    failures: list[str] = []
+    recs = {r.id: r for r in result.recommendations}
+    in_plan = set(recs) | {c for r in result.recommendations for c in r.components}
+    avoided = {a.id: a for a in result.avoid}
+    shown = ", ".join(recs) or "nothing"
+    for tid in expect.get("recommend", []):
+        if tid not in recs:
+            why = f" (avoided: {avoided[tid].reason})" if tid in avoided else ""
+            failures.append(f"expected {tid} to be recommended{why}; recommended: {shown}")
+    for group in expect.get("recommend_any", []):
+        if not set(group) & set(recs):
+            failures.append(f"expected one of {', '.join(group)} to be recommended; recommended: {shown}")
+    for tid in expect.get("not_recommend", []):
+        if tid in in_plan:
+            how = recs[tid].rules if tid in recs else [r.id for r in result.recommendations if tid in r.components]
+            failures.append(f"expected {tid} not to be recommended, but it is (by {', '.join(how)})")
+    for tid in expect.get("avoid", []):
+        if tid not in avoided:
+            failures.append(f"expected {tid} in the avoid list; avoided: {', '.join(avoided) or 'nothing'}")
+    for tid in expect.get("not_avoid", []):
+        if tid in avoided:
+            failures.append(f"expected {tid} not to be avoided, but: {avoided[tid].reason}")
+    if "first" in expect:
+        procedures = [r.id for r in result.recommendations if r.kind in ("procedure", "combination")]
+        top = procedures[0] if procedures else "nothing"
+        if top != expect["first"]:
+            failures.append(f"expected {expect['first']} ranked first among procedures, got {top}")
+    for text in expect.get("notes", []):
+        if not any(text.lower() in n.lower() for n in result.notes):
+            failures.append(f"expected a note containing {text!r}")
+    for tid, text in expect.get("cautions", {}).items():
+        cautions = recs[tid].cautions if tid in recs else ()
+        if not any(text.lower() in c.lower() for c in cautions):
+            failures.append(f"expected a caution on {tid} containing {text!r}; cautions: {list(cautions)}")
+    routine = expect.get("routine", {})
+    morning = result.routine.morning
+    if "morning_last" in routine and (not morning or morning[-1] != routine["morning_last"]):
+        failures.append(f"expected {routine['morning_last']} last in the morning; morning: {list(morning)}")
+    evening = {tid for ids in result.routine.evening.values() for tid in ids}
+    for tid in routine.get("evening_includes", []):
+        if tid not in evening:
+            failures.append(f"expected {tid} in the evening routine")
+    for tid in routine.get("evening_excludes", []):
+        if tid in evening:
+            failures.append(f"expected {tid} not in the evening routine")
+    for tid, nights in routine.get("nights", {}).items():
+        got = sum(tid in ids for ids in result.routine.evening.values())
+        if got != nights:
+            failures.append(f"expected {tid} on {nights} evenings a week, got {got}")
+    return failures
+
+
+def run_case(session: Session, case: Case) -> Outcome:
+    patient = from_document(case.patient, session.kb)
+    result = plan(session, patient)
+    assert result.consultation is not None
+    fired = tuple(dict.fromkeys(f.rule for f in result.consultation.firings))
+    return Outcome(case, check(result, case.expect), fired)

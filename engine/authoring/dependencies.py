@@ -1,0 +1,101 @@
+"""Which rules feed which: the dependency graph of a knowledge base.
+
+Rule A feeds rule B when a fact A asserts (or a recommend/avoid A concludes)
+could match one of B's patterns. ``kb show``, ``kb graph`` and ``kb lint``'s cycle
+check all read this one graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..knowledge.constraints import holds
+from ..knowledge.model import Action, KnowledgeBase, Pattern, Rule, Var
+
+
+def could_match(pattern: Pattern, template: str, values: Mapping[str, Any]) -> bool:
+    """Whether a fact of ``template`` with ``values`` (variables match anything) fits ``pattern``."""
+    if pattern.template != template:
+        return False
+    for c in pattern.constraints:
+        if c.field not in values:
+            continue
+        value = values[c.field]
+        if isinstance(value, Var):
+            continue
+        for test in c.tests:
+            if not isinstance(test.value, Var) and not holds(test, value, {}):
+                return False
+    return True
+
+
+def produced(action: Action) -> tuple[str, dict[str, Any]] | None:
+    """The fact an action asserts, as (template, values), if any."""
+    if action.kind == "assert":
+        return action.template, dict(action.values)
+    if action.kind in ("recommend", "avoid"):
+        return action.kind, {"treatment": action.target}
+    return None
+
+
+@dataclass(frozen=True)
+class Graph:
+    feeds: dict[str, tuple[str, ...]]  # rule id -> rules it can feed
+    derives_for: dict[str, tuple[str, ...]]  # the same, through asserted (derived) facts only
+    fed_by: dict[str, tuple[str, ...]]  # rule id -> rules that can feed it
+    concludes: dict[str, tuple[tuple[str, str], ...]]  # rule id -> (kind, treatment or combination id)
+    asserts: dict[str, tuple[str, ...]]  # rule id -> "template:kind" labels of derived facts
+
+
+def _fact_label(template: str, values: Mapping[str, Any]) -> str:
+    kind = values.get("kind", values.get("value", values.get("treatment")))
+    return f"{template}:{kind}" if kind is not None and not isinstance(kind, Var) else template
+
+
+def build(kb: KnowledgeBase) -> Graph:
+    feeds: dict[str, set[str]] = {r.id: set() for r in kb.rules}
+    derives_for: dict[str, set[str]] = {r.id: set() for r in kb.rules}
+    fed_by: dict[str, set[str]] = {r.id: set() for r in kb.rules}
+    concludes: dict[str, list[tuple[str, str]]] = {r.id: [] for r in kb.rules}
+    asserts: dict[str, list[str]] = {r.id: [] for r in kb.rules}
+    for rule in kb.rules:
+        for action in rule.then:
+            if action.kind in ("recommend", "avoid", "caution") and action.target is not None:
+                concludes[rule.id].append((action.kind, str(action.target)))
+            if action.kind == "combine":
+                concludes[rule.id].append(("combine", "+".join(action.components)))
+            fact = produced(action)
+            if fact is None:
+                continue
+            if action.kind == "assert":
+                asserts[rule.id].append(_fact_label(*fact))
+            for other in kb.rules:
+                if any(could_match(p, *fact) for p in other.patterns):
+                    feeds[rule.id].add(other.id)
+                    fed_by[other.id].add(rule.id)
+                    if action.kind == "assert":
+                        derives_for[rule.id].add(other.id)
+    order = {r.id: r.index for r in kb.rules}
+
+    def ordered(ids: set[str]) -> tuple[str, ...]:
+        return tuple(sorted(ids, key=order.__getitem__))
+
+    return Graph(
+        feeds={k: ordered(v) for k, v in feeds.items()},
+        derives_for={k: ordered(v) for k, v in derives_for.items()},
+        fed_by={k: ordered(v) for k, v in fed_by.items()},
+        concludes={k: tuple(dict.fromkeys(v)) for k, v in concludes.items()},
+        asserts={k: tuple(dict.fromkeys(v)) for k, v in asserts.items()},
+    )
+
+
+def reads(rule: Rule) -> tuple[str, ...]:
+    """``template.field`` for every field the rule's patterns test."""
+    out = []
+    for p in rule.patterns:
+        if not p.constraints:
+            out.append(p.template)
+        out.extend(f"{p.template}.{c.field}" for c in p.constraints)
+    return tuple(dict.fromkeys(out))

@@ -1,0 +1,247 @@
+"""Rule objects -> experta rules on a generated ``KnowledgeEngine`` subclass.
+
+Conditions stay data all the way down: each test becomes a small closure over a
+literal (no ``eval``), each ``$variable`` an experta ``MATCH`` binding (which the
+Rete network joins across patterns), comparisons between variables a ``TEST``,
+and ``unless`` patterns ``NOT`` s. The right-hand side of every compiled rule is
+the same function: it hands the rule id and the matched context to whoever is
+listening (a :class:`~engine.session.Session`), so the compiled engine itself
+holds no consultation state and can be reset and reused for many patients.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..knowledge.constraints import compare_values, predicate
+from ..knowledge.model import FieldSpec, KnowledgeBase, Test, Var
+from ..knowledge.model import Rule as KbRule
+from ..knowledge.rule_parser import bound_fields
+from .compat import AS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, Strategy
+
+VAR_PREFIX = "v_"  # experta context names of $variables
+FACT_PREFIX = "f_"  # experta context names of the facts matched by `when` patterns
+COMPARED_PREFIX = "c_"  # experta context names of fields compared with a variable
+FACT_ID_KEY = "_fid"  # keeps two identical input facts (two equal scars) apart
+
+
+class FiringListener(Protocol):
+    def on_fire(self, rule: KbRule, context: Mapping[str, Any]) -> None: ...
+
+
+_PREDICATES: dict[tuple[str, Any], Any] = {}
+_ACTION_SIGNATURE = inspect.Signature(
+    [
+        inspect.Parameter("engine", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("context", inspect.Parameter.VAR_KEYWORD),
+    ]
+)
+
+
+def _shared_predicate(test: Test) -> Any:
+    """One experta predicate per distinct test, so rules testing the same thing share
+    an alpha node (experta keys its checks by the predicate function's identity)."""
+    key = (
+        test.op,
+        tuple((type(v).__name__, v) for v in test.value)
+        if isinstance(test.value, tuple)
+        else (type(test.value).__name__, test.value),
+    )
+    found = _PREDICATES.get(key)
+    if found is None:
+        found = _PREDICATES[key] = P(predicate(test))
+    return found
+
+
+def _field_expr(tests: tuple[Test, ...], compared_as: str, checks: list[Any]) -> Any:
+    """The experta constraint for one field; comparisons with variables go to ``checks``."""
+    if len(tests) == 1 and tests[0].op == "eq" and isinstance(tests[0].value, str):
+        # A plain string literal stays a literal, so the incremental matcher can
+        # index it (strings never compare equal to booleans or numbers).
+        return tests[0].value
+    parts = []
+    for test in tests:
+        if not isinstance(test.value, Var):
+            parts.append(_shared_predicate(test))
+        elif test.op in ("eq", "bind"):
+            parts.append(getattr(MATCH, VAR_PREFIX + test.value.name))
+        else:
+            if all(c[1] != compared_as for c in checks):
+                parts.append(getattr(MATCH, compared_as))
+            checks.append((test.op, compared_as, VAR_PREFIX + test.value.name))
+    expr = parts[0]
+    for part in parts[1:]:
+        expr = expr & part
+    return expr
+
+
+def _keyword_function(names: list[str], body: Callable[..., bool]) -> Callable[..., bool]:
+    """A function experta's TEST will call with exactly these context names."""
+
+    def test(**context: Any) -> bool:
+        return body(**context)
+
+    test.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names]
+    )
+    return test
+
+
+def _compare_vars(op: str, left: str, right: str) -> Callable[..., bool]:
+    def body(**context: Any) -> bool:
+        return compare_values(op, context.get(left), context.get(right))
+
+    return _keyword_function([left, right], body)
+
+
+class DeterministicDepthStrategy(Strategy):
+    """CLIPS' depth strategy with a total order.
+
+    experta orders the agenda by salience and then by the ids of the matched
+    facts; activations that tie on both are ordered by how the Rete network
+    happened to be built, which follows Python's per-process hash seed. Adding
+    the rule's position in the knowledge base as the last key makes the order of
+    firings, and so every trace, identical from run to run.
+    """
+
+    def get_key(self, activation: Any) -> tuple[Any, ...]:
+        facts = sorted((f["__factid__"] for f in activation.facts), reverse=True)
+        # The same rule can match the same facts in two ways (two patterns of one
+        # template swapping facts); the facts in pattern order settle that too.
+        in_order = tuple(
+            activation.context[name]["__factid__"]
+            for name in sorted((k for k in activation.context if k.startswith(FACT_PREFIX)), key=lambda k: int(k[2:]))
+        )
+        return (activation.rule.salience, facts, -activation.rule.cx_index, in_order)
+
+    def _update_agenda(self, agenda: Any, added: Any, removed: Any) -> None:
+        import bisect
+
+        for act in removed:
+            act.key = self.get_key(act)
+            idx = bisect.bisect_left(agenda.activations, act)
+            for offset in (0, 1, -1):
+                j = idx + offset
+                if 0 <= j < len(agenda.activations) and agenda.activations[j] == act:
+                    del agenda.activations[j]
+                    break
+        for act in sorted(added, key=self.get_key):
+            act.key = self.get_key(act)
+            bisect.insort(agenda.activations, act)
+
+
+class CompiledEngine(KnowledgeEngine):
+    """Base of every generated engine: forwards firings to the current listener."""
+
+    __strategy__ = DeterministicDepthStrategy
+    cx_rules: Mapping[str, KbRule] = {}
+    cx_fact_classes: Mapping[str, type] = {}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listener: FiringListener | None = None
+        self._deffacts = super().get_deffacts()
+
+    def get_deffacts(self) -> list[Any]:
+        """experta finds deffacts by inspecting every attribute of the engine on each
+        reset, which with thousands of rules costs more than the consultation; they
+        never change, so look once."""
+        return self._deffacts
+
+    def cx_fire(self, rule_name: str, context: Mapping[str, Any]) -> None:
+        assert self.listener is not None, "a compiled engine runs inside a Session"
+        self.listener.on_fire(self.cx_rules[rule_name], context)
+
+
+@dataclass(frozen=True)
+class CompiledKB:
+    """A knowledge base ready to run: build once per process, reset per patient."""
+
+    kb: KnowledgeBase
+    engine_class: type[CompiledEngine]
+    fact_classes: Mapping[str, type]
+    uses_catalogue: bool
+    var_fields: Mapping[str, Mapping[str, FieldSpec]]  # rule id -> $var -> the field binding it
+
+
+def _python_name(rule: KbRule) -> str:
+    return f"r{rule.index:04d}_" + re.sub(r"[^0-9a-zA-Z_]", "_", rule.id)
+
+
+def _selectivity(pattern: Any, input_templates: frozenset[str]) -> int:
+    """How few facts a pattern is likely to match: literal tests narrow it, and facts of
+    derived templates are rarer than input facts."""
+    score = 0 if pattern.template in input_templates else 3
+    for c in pattern.constraints:
+        for t in c.tests:
+            if isinstance(t.value, Var):
+                continue
+            score += 4 if t.op == "eq" and isinstance(t.value, str) else 2
+    return score
+
+
+def _join_order(rule: KbRule, input_templates: frozenset[str]) -> list[tuple[int, Any]]:
+    """The `when` patterns in the order the Rete joins them: most selective first.
+
+    Which facts a rule matches does not depend on the order of its patterns, but
+    the work does: a join whose left side is empty ignores right tokens cheaply
+    (see matcher.py), so putting the narrowest pattern on the left keeps broad
+    patterns (a person, every scar) from reaching hundreds of joins. Each pattern
+    keeps its binding name ``f_<its position in the rule>``, so traces still list
+    matched facts in the author's order.
+    """
+    indexed = list(enumerate(rule.when))
+    return sorted(indexed, key=lambda item: -_selectivity(item[1], input_templates))
+
+
+def _compile_rule(rule: KbRule, classes: Mapping[str, type], input_templates: frozenset[str]) -> tuple[str, Rule]:
+    lhs: list[Any] = []
+    checks: list[tuple[str, str, str]] = []
+    for i, pattern in _join_order(rule, input_templates):
+        fields = {c.field: _field_expr(c.tests, f"{COMPARED_PREFIX}{i}_{c.field}", checks) for c in pattern.constraints}
+        lhs.append(getattr(AS, f"{FACT_PREFIX}{i}") << classes[pattern.template](**fields))
+    # Comparisons between variables run once every pattern has bound its values.
+    lhs.extend(TEST(_compare_vars(op, left, right)) for op, left, right in checks)
+    for pattern in rule.unless:
+        fields = {c.field: _field_expr(c.tests, "", []) for c in pattern.constraints}
+        lhs.append(NOT(classes[pattern.template](**fields)))
+    name = _python_name(rule)
+
+    def action(engine: CompiledEngine, **context: Any) -> None:
+        engine.cx_fire(name, context)
+
+    action.__name__ = action.__qualname__ = name
+    action.cx_index = rule.index  # type: ignore[attr-defined]
+    # experta inspects the action's signature each time it copies a rule (about
+    # ten times per rule while building); a ready signature saves most of a cold start.
+    action.__signature__ = _ACTION_SIGNATURE  # type: ignore[attr-defined]
+    return name, Rule(*lhs, salience=rule.salience)(action)
+
+
+def compile_kb(kb: KnowledgeBase) -> CompiledKB:
+    """Build the engine class once per process; the matcher is chosen per session
+    (:mod:`..match`), which comes after compilation in the pipeline."""
+    classes = {name: type(f"T_{name}", (Fact,), {}) for name in kb.templates}
+    inputs = frozenset(t.name for t in kb.input_templates())
+    namespace: dict[str, Any] = {}
+    rules_by_name: dict[str, KbRule] = {}
+    for rule in kb.rules:
+        name, compiled = _compile_rule(rule, classes, inputs)
+        namespace[name] = compiled
+        rules_by_name[name] = rule
+    namespace["cx_rules"] = rules_by_name
+    namespace["cx_fact_classes"] = classes
+    engine_class = type(f"Engine_{re.sub(r'[^0-9a-zA-Z_]', '_', kb.name)}", (CompiledEngine,), namespace)
+    uses_catalogue = any(p.template == "treatment" for r in kb.rules for p in r.patterns)
+    var_fields = {rule.id: bound_fields(rule.when, kb.templates) for rule in kb.rules}
+    return CompiledKB(
+        kb=kb,
+        engine_class=engine_class,
+        fact_classes=classes,
+        uses_catalogue=uses_catalogue,
+        var_fields=var_fields,
+    )

@@ -1,0 +1,184 @@
+"""Reading YAML (and JSON) with the safe loader while remembering where each value was.
+
+PyYAML's constructed objects forget their positions, yet every error we report
+must name a line and column. We therefore compose the node graph with the safe
+loader (the C one when available), build plain Python values ourselves and keep a
+map from each value's path to its position. Duplicate keys, which PyYAML silently
+overwrites, are reported as problems because in a rule file they hide a typo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..common.errors import CicatrixError, Problem
+
+try:  # the C loader is several times faster; fall back where libyaml is missing
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+PathKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Mark:
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+@dataclass
+class Document:
+    """A parsed file: its data and where each part of it came from."""
+
+    file: str
+    data: Any
+    marks: dict[PathKey, Mark] = field(default_factory=dict)
+    key_marks: dict[PathKey, Mark] = field(default_factory=dict)
+
+    def mark(self, path: PathKey, *, key: bool = False) -> Mark | None:
+        """The position of the value at ``path`` (or of its key), else of its nearest parent."""
+        path = tuple(path)
+        if key and path in self.key_marks:
+            return self.key_marks[path]
+        while True:
+            if path in self.marks:
+                return self.marks[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def problem(self, path: PathKey, message: str, *, key: bool = False) -> Problem:
+        mark = self.mark(path, key=key)
+        return Problem(
+            file=self.file,
+            line=mark.line if mark else None,
+            column=mark.column if mark else None,
+            path=format_path(path),
+            message=message,
+        )
+
+
+def format_path(path: PathKey) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+_PLAIN_TAGS = {
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+}
+
+
+def _mark(node: yaml.Node) -> Mark:
+    return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, loader: Any, doc: Document, problems: list[Problem]):
+        self.loader = loader
+        self.doc = doc
+        self.problems = problems
+
+    def build(self, node: yaml.Node, path: PathKey) -> Any:
+        self.doc.marks[path] = _mark(node)
+        expected = _PLAIN_TAGS.get(type(node))
+        if expected is not None and node.tag != expected:
+            # Building collections ourselves must not let a tag such as
+            # !!python/object/apply pass unnoticed: only plain data is accepted.
+            raise yaml.constructor.ConstructorError(
+                None, None, f"tag {node.tag!r} is not allowed (only plain data)", node.start_mark
+            )
+        if isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.loader.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int, float, bool)) and key is not None:
+                    self.problems.append(self.doc.problem(path, f"a mapping key must be a plain value, got {key!r}"))
+                    continue
+                if key in result:
+                    first = self.doc.key_marks.get((*path, key))
+                    where = f" (first at line {first.line})" if first else ""
+                    self.problems.append(
+                        Problem(
+                            self.doc.file,
+                            key_node.start_mark.line + 1,
+                            key_node.start_mark.column + 1,
+                            format_path((*path, key)),
+                            f"duplicate key {key!r}{where}",
+                        )
+                    )
+                    continue
+                self.doc.key_marks[(*path, key)] = _mark(key_node)
+                result[key] = self.build(value_node, (*path, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        return self.loader.construct_object(node, deep=True)
+
+
+def parse(text: str, file: str) -> Document:
+    """Parse one YAML/JSON document, raising :class:`CicatrixError` with positions."""
+    doc = Document(file=file, data=None)
+    problems: list[Problem] = []
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            doc.data = _Builder(loader, doc, problems).build(node, ())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        reason = exc.problem or exc.context or "malformed YAML"
+        if exc.context and exc.problem:
+            reason = f"{exc.problem} ({exc.context})"
+        raise CicatrixError(
+            [
+                Problem(
+                    file,
+                    mark.line + 1 if mark else None,
+                    mark.column + 1 if mark else None,
+                    "",
+                    f"not valid YAML: {reason}",
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise CicatrixError.about(file, f"not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    if problems:
+        raise CicatrixError(problems)
+    return doc
+
+
+def read(path: Path, *, display: str | None = None) -> Document:
+    """Read and parse a file; a missing or unreadable file is bad input too."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CicatrixError.about(name, "no such file") from None
+    except IsADirectoryError:
+        raise CicatrixError.about(name, "is a folder, expected a file") from None
+    except UnicodeDecodeError as exc:
+        raise CicatrixError.about(name, f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise CicatrixError.about(name, f"cannot read: {exc.strerror}") from None
+    if path.suffix.lower() == ".json":
+        import json
+
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CicatrixError([Problem(name, exc.lineno, exc.colno, "", f"not valid JSON: {exc.msg}")]) from None
+    return parse(text, name)

@@ -1,0 +1,44 @@
+"""Replaying a trace: resolve its recorded firings again and compare the plans.
+
+This proves a trace is a faithful record: the plan is a function of the firings
+alone, so re-resolving them must give the plan the consultation printed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..knowledge.model import KnowledgeBase
+from ..patient.reader import InputFact, PatientInput
+from ..resolve.contract import to_dict
+from ..resolve.resolver import resolve
+from .tracefile import Trace
+
+
+def replay(trace: Trace, kb: KnowledgeBase) -> list[str]:
+    facts = tuple(InputFact(f.id, f.template, f.values) for f in trace.facts.values() if f.origin == "input")
+    patient = PatientInput(trace.patient_file, trace.result["patient"], facts)
+    replayed = to_dict(resolve(kb, patient, trace.consultation()))
+    return _diff(trace.result, replayed, "")
+
+
+def _diff(a: Any, b: Any, path: str) -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for key in sorted(set(a) | set(b)):
+            out += _diff(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=False)) for d in _diff(x, y, f"{path}[{i}]")]
+    if isinstance(a, list) and isinstance(b, list):
+        return [f"{path}: recorded {_short(_ids(a))}, replayed {_short(_ids(b))}"]
+    return [] if a == b else [f"{path}: recorded {_short(a)}, replayed {_short(b)}"]
+
+
+def _ids(items: list[Any]) -> list[Any]:
+    return [x.get("id", "?") if isinstance(x, dict) else x for x in items]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -1,0 +1,362 @@
+"""Writing and reading trace files: a consultation's whole record as versioned JSON.
+
+A trace carries everything needed to answer "how?" and "why not?" later without
+the patient file: the input facts with ids, every firing in order, the rules'
+conditions in data form, the templates' value labels, and the resolved plan. The
+knowledge-base digest says which rules produced it; replaying the firings through
+the resolver must give the same plan.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..common.errors import CicatrixError, Problem, did_you_mean
+from ..knowledge.model import FieldConstraint, FieldSpec, KnowledgeBase, Pattern, Test, Var, Where
+from ..resolve.result import Result
+from ..session.records import ActionRecord, Consultation, FactRecord, Firing
+
+FORMAT = "cicatrix-trace"
+VERSION = 1
+
+
+# --- writing ------------------------------------------------------------------
+
+
+def _test(test: Test) -> dict[str, Any]:
+    if isinstance(test.value, Var):
+        return {"op": test.op, "var": test.value.name}
+    value = list(test.value) if isinstance(test.value, tuple) else test.value
+    return {"op": test.op, "value": value}
+
+
+def _pattern(p: Pattern) -> dict[str, Any]:
+    return {
+        "template": p.template,
+        "constraints": [{"field": c.field, "tests": [_test(t) for t in c.tests]} for c in p.constraints],
+    }
+
+
+def _action(a: ActionRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": a.kind}
+    for key in ("treatment", "text", "tier", "sequence", "fact", "template"):
+        value = getattr(a, key)
+        if value:
+            out[key] = value
+    if a.targets:
+        out["targets"] = list(a.targets)
+    if a.components:
+        out["components"] = list(a.components)
+    if a.labels:
+        out["labels"] = dict(a.labels)
+    return out
+
+
+def _concludes(action: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": action.kind}
+    if action.target is not None:
+        out["target"] = str(action.target)
+    if action.components:
+        out["components"] = list(action.components)
+    if action.kind == "assert":
+        out["template"] = action.template
+        out["values"] = {k: (f"${v.name}" if isinstance(v, Var) else v) for k, v in action.values.items()}
+    return out
+
+
+def to_dict(kb: KnowledgeBase, consultation: Consultation, result_json: dict[str, Any], source: str) -> dict[str, Any]:
+    rules = {}
+    for rule in kb.rules:
+        rules[rule.id] = {
+            "title": rule.title,
+            "salience": rule.salience,
+            "where": str(rule.where),
+            "sources": list(rule.sources),
+            "when": [_pattern(p) for p in rule.when],
+            "unless": [_pattern(p) for p in rule.unless],
+            "concludes": [_concludes(a) for a in rule.then],
+        }  # fmt: skip
+    templates = {
+        name: {
+            "fields": {
+                f.name: {
+                    "type": f.type,
+                    **({"labels": {str(k): v for k, v in f.labels.items()}} if f.labels else {}),
+                    **({"unit": f.unit} if f.unit else {}),
+                }
+                for f in t.fields.values()
+            }
+        }
+        for name, t in kb.templates.items()
+    }
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "kb": {"name": kb.name, "version": kb.version, "digest": kb.digest},
+        "patient_file": source,
+        "facts": [
+            {
+                "id": f.id,
+                "template": f.template,
+                "values": f.values,
+                "origin": f.origin,
+                **({"rule": f.rule, "firing": f.firing} if f.rule else {}),
+            }
+            for f in consultation.facts
+        ],
+        "firings": [
+            {
+                "seq": f.seq,
+                "rule": f.rule,
+                "salience": f.salience,
+                "matched": list(f.matched),
+                "bindings": f.bindings,
+                "asserted": list(f.asserted),
+                "actions": [_action(a) for a in f.actions],
+            }
+            for f in consultation.firings
+        ],
+        "rules": rules,
+        "templates": templates,
+        "catalogue": {t.id: t.title for t in kb.treatments.values()},
+        "result": result_json,
+    }
+
+
+def render(kb: KnowledgeBase, result: Result, result_json: dict[str, Any], source: str) -> str:
+    assert result.consultation is not None
+    return json.dumps(to_dict(kb, result.consultation, result_json, source), indent=1, ensure_ascii=False) + "\n"
+
+
+# --- reading ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraceRule:
+    id: str
+    title: str
+    salience: int
+    where: str
+    sources: tuple[str, ...]
+    when: tuple[Pattern, ...]
+    unless: tuple[Pattern, ...]
+    concludes: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Trace:
+    file: str
+    kb: dict[str, str]
+    patient_file: str
+    facts: dict[str, FactRecord]
+    firings: tuple[Firing, ...]
+    rules: dict[str, TraceRule]
+    fields: dict[str, dict[str, FieldSpec]]  # template -> field -> spec (for labels)
+    result: dict[str, Any]
+    catalogue: dict[str, str]  # treatment id -> title
+
+    def consultation(self) -> Consultation:
+        return Consultation(facts=tuple(self.facts.values()), firings=self.firings)
+
+    def label(self, template: str, field: str, value: Any) -> str:
+        spec = self.fields.get(template, {}).get(field)
+        return spec.label(value) if spec else str(value)
+
+    def describe_fact(self, fact_id: str) -> str:
+        fact = self.facts[fact_id]
+        specs = self.fields.get(fact.template, {})
+        shown = [
+            specs[k].describe(v) if k in specs else f"{k} {v}"
+            for k, v in fact.values.items()
+            if v is not None and v != [] and v is not False
+        ]
+        return f"{fact.id}: " + (", ".join(shown) if shown else "(no values)")
+
+
+_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["format", "version", "kb", "facts", "firings", "rules", "templates", "result"],
+    "properties": {
+        "format": {"const": FORMAT},
+        "version": {"type": "integer"},
+        "kb": {"type": "object", "required": ["name", "version", "digest"]},
+        "patient_file": {"type": "string"},
+        "facts": {
+            "type": "array",
+            "items": {"type": "object", "required": ["id", "template", "values", "origin"]},
+        },
+        "firings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "seq",
+                    "rule",
+                    "salience",
+                    "matched",
+                    "bindings",
+                    "asserted",
+                    "actions",
+                ],
+            },
+        },
+        "rules": {"type": "object"},
+        "templates": {"type": "object"},
+        "result": {"type": "object", "required": ["recommendations", "avoid"]},
+    },
+}
+
+
+def _problem(file: str, message: str, line: int | None = None, column: int | None = None) -> CicatrixError:
+    return CicatrixError([Problem(file, line, column, "", message)])
+
+
+def _pattern_from(data: dict[str, Any], where: str) -> Pattern:
+    constraints = []
+    for c in data["constraints"]:
+        tests = []
+        for t in c["tests"]:
+            if "var" in t:
+                tests.append(Test(t["op"], Var(t["var"])))
+            else:
+                value = tuple(t["value"]) if isinstance(t["value"], list) else t["value"]
+                tests.append(Test(t["op"], value))
+        constraints.append(FieldConstraint(c["field"], tuple(tests)))
+    return Pattern(data["template"], tuple(constraints), False, Where(where))
+
+
+def read(path: Path | str) -> Trace:
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _problem(name, "no such trace file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _problem(name, f"cannot read the trace: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        ends = text.rstrip().endswith("}")
+        hint = " (the file looks truncated: it does not end with '}')" if text.strip() and not ends else ""
+        raise _problem(name, f"not a JSON trace: {exc.msg}{hint}", exc.lineno, exc.colno) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise _problem(
+            name,
+            f'not a cicatrix trace (expected "format": "{FORMAT}"); '
+            "write one with `cicatrix consult FILE --trace out.json`",
+        )
+    if data.get("version") != VERSION:
+        raise _problem(
+            name,
+            f"trace format version {data.get('version')!r} is not supported; this cicatrix reads version {VERSION}",
+        )
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(_SCHEMA).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        where = "/".join(str(p) for p in e.absolute_path) or "top level"
+        raise _problem(name, f"damaged trace at {where}: {e.message}")
+    try:
+        return _build(name, data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _problem(name, f"damaged trace: missing or malformed {exc}") from None
+
+
+def _build(name: str, data: dict[str, Any]) -> Trace:
+    facts = {
+        f["id"]: FactRecord(f["id"], f["template"], f["values"], f["origin"], f.get("rule"), f.get("firing"))
+        for f in data["facts"]
+    }
+    firings = []
+    for f in data["firings"]:
+        actions = tuple(
+            ActionRecord(
+                kind=a["kind"],
+                treatment=a.get("treatment"),
+                text=a.get("text", ""),
+                tier=a.get("tier", ""),
+                targets=tuple(a.get("targets", ())),
+                components=tuple(a.get("components", ())),
+                sequence=a.get("sequence", ""),
+                fact=a.get("fact"),
+                template=a.get("template", ""),
+                labels=dict(a.get("labels", {})),
+            )
+            for a in f["actions"]
+        )
+        for fid in [*f["matched"], *f["asserted"]]:
+            if fid not in facts:
+                raise CicatrixError.about(name, f"damaged trace: firing {f['seq']} names unknown fact {fid!r}")
+        firings.append(Firing(f["seq"], f["rule"], f["salience"], tuple(f["matched"]), f["bindings"], actions))
+    rules = {
+        rid: TraceRule(
+            rid,
+            r["title"],
+            r["salience"],
+            r["where"],
+            tuple(r["sources"]),
+            tuple(_pattern_from(p, r["where"]) for p in r["when"]),
+            tuple(_pattern_from(p, r["where"]) for p in r["unless"]),
+            tuple(r["concludes"]),
+        )
+        for rid, r in data["rules"].items()
+    }
+    fields = {
+        tname: {
+            fname: FieldSpec(
+                name=fname, type=spec["type"], labels=_labels(spec.get("labels", {})), unit=spec.get("unit", "")
+            )
+            for fname, spec in t["fields"].items()
+        }
+        for tname, t in data["templates"].items()
+    }
+    return Trace(
+        file=name,
+        kb=data["kb"],
+        patient_file=data.get("patient_file", ""),
+        facts=facts,
+        firings=tuple(firings),
+        rules=rules,
+        fields=fields,
+        result=data["result"],
+        catalogue=dict(data.get("catalogue", {})),
+    )
+
+
+def _labels(raw: dict[str, str]) -> dict[Any, str]:
+    out: dict[Any, str] = {}
+    for key, value in raw.items():
+        out[key] = value
+        if key.lstrip("-").isdigit():
+            out[int(key)] = value
+    return out
+
+
+def treatment_ids(trace: Trace) -> set[str]:
+    """Every treatment id the trace knows of: concluded by some rule or named in the plan."""
+    ids = {r["id"] for r in trace.result["recommendations"]} | {a["id"] for a in trace.result["avoid"]}
+    for rule in trace.rules.values():
+        for c in rule.concludes:
+            target = c.get("target")
+            if target and not target.startswith("$"):
+                ids.add(target)
+            ids.update(c.get("components", []))
+    ids.update(trace.catalogue)
+    return ids
+
+
+def unknown_id(trace: Trace, wanted: str, kinds: str, *, facts: bool = True) -> CicatrixError:
+    known = sorted(treatment_ids(trace)) + (sorted(f for f in trace.facts if "/" not in f) if facts else [])
+    return _problem(trace.file, f"{wanted!r} is not {kinds} in this trace" + did_you_mean(wanted, known))
+
+
+def from_result(kb: KnowledgeBase, result: Result, result_json: dict[str, Any], source: str) -> Trace:
+    """The trace of a consultation still in memory (for ``consult --explain``)."""
+    assert result.consultation is not None
+    data = json.loads(json.dumps(to_dict(kb, result.consultation, result_json, source)))
+    return _build(source, data)

@@ -1,0 +1,243 @@
+"""Why a treatment was not recommended, answered from a trace alone.
+
+``why_not`` looks at every rule that could have concluded a treatment and, for
+each, finds the first condition that did not hold, re-evaluating the rule's
+conditions over the facts the consultation ended with (with the same constraint
+semantics the compiler uses). It never runs the engine again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..knowledge.constraints import holds, words
+from ..knowledge.model import Pattern, Var
+from .tracefile import Trace, TraceRule, treatment_ids, unknown_id
+from .tree import Node
+
+
+@dataclass
+class _Failure:
+    depth: int  # how many conditions held before this one
+    text: str
+    pattern: Pattern | None = None  # the `when` pattern that failed, if one did
+    progress: int = 0  # how many of that pattern's tests the closest fact passed
+
+
+def _check_pattern(
+    trace: Trace, pattern: Pattern, fact_id: str, bindings: dict[str, Any]
+) -> tuple[dict[str, Any] | None, str, int]:
+    """The bindings after matching ``fact_id`` (or None), what did not hold, and how many tests passed."""
+    fact = trace.facts[fact_id]
+    new = dict(bindings)
+    passed = 0
+    for c in pattern.constraints:
+        value = fact.values.get(c.field)
+        for test in c.tests:
+            if isinstance(test.value, Var) and test.op not in ("eq", "bind"):
+                continue  # comparisons with variables are checked once all patterns matched
+            if not holds(test, value, new):
+                spec = trace.fields.get(fact.template, {}).get(c.field)
+                shown = trace.label(fact.template, c.field, value)
+                need = words(test, spec, new)
+                what = f"{_fact_name(fact_id)} {c.field.replace('_', ' ')} is {shown}; the rule needs {need}"
+                return None, what, passed
+            passed += 1
+            if isinstance(test.value, Var):
+                new.setdefault(test.value.name, value)
+    return new, "", passed
+
+
+def _fact_name(fact_id: str) -> str:
+    return fact_id.replace("-", " #") if fact_id.rsplit("-", 1)[-1].isdigit() else fact_id
+
+
+def _comparisons(trace: Trace, rule: TraceRule, bindings: dict[str, Any], matched: list[str]) -> str:
+    """The first comparison between variables that fails, once every pattern matched."""
+    for i, pattern in enumerate(rule.when):
+        fact = trace.facts[matched[i]]
+        for c in pattern.constraints:
+            for test in c.tests:
+                if isinstance(test.value, Var) and test.op not in ("eq", "bind"):
+                    value = fact.values.get(c.field)
+                    if not holds(test, value, bindings):
+                        spec = trace.fields.get(fact.template, {}).get(c.field)
+                        shown = trace.label(fact.template, c.field, value)
+                        need = words(test, spec, bindings)
+                        return f"{_fact_name(fact.id)} {c.field.replace('_', ' ')} is {shown}; the rule needs {need}"
+    return ""
+
+
+def _search(
+    trace: Trace,
+    rule: TraceRule,
+    i: int,
+    bindings: dict[str, Any],
+    matched: list[str],
+    best: list[_Failure],
+) -> bool:
+    if i == len(rule.when):
+        failed = _comparisons(trace, rule, bindings, matched)
+        if failed:
+            best.append(_Failure(i, failed))
+            return False
+        for pattern in rule.unless:
+            for fact_id, fact in trace.facts.items():
+                if (
+                    fact.template == pattern.template
+                    and _check_pattern(trace, pattern, fact_id, bindings)[0] is not None
+                ):
+                    best.append(_Failure(i + 1, f"its 'unless' condition matched: {trace.describe_fact(fact_id)}"))
+                    return False
+        return True
+    pattern = rule.when[i]
+    candidates = [fid for fid, f in trace.facts.items() if f.template == pattern.template]
+    if not candidates:
+        origin = "the patient file gave none" if pattern.template in _input_templates(trace) else "no rule asserted one"
+        best.append(
+            _Failure(i, f"needs a {pattern.template} fact {_pattern_words(trace, pattern)}, and {origin}", pattern)
+        )
+        return False
+    here: list[_Failure] = []
+    for fact_id in candidates:
+        new, failed, passed = _check_pattern(trace, pattern, fact_id, bindings)
+        if new is None:
+            here.append(_Failure(i, failed, pattern, passed))
+            continue
+        if _search(trace, rule, i + 1, new, [*matched, fact_id], best):
+            return True
+    if here and len(here) == len(candidates) and pattern.template not in _input_templates(trace):
+        # Every derived fact of this template failed: what was missing is the fact itself.
+        best.append(_Failure(i, f"no {pattern.template} {_pattern_words(trace, pattern)} was derived", pattern))
+    else:
+        best.extend(here)
+    return False
+
+
+def _pattern_words(trace: Trace, pattern: Pattern) -> str:
+    parts = []
+    for c in pattern.constraints:
+        spec = trace.fields.get(pattern.template, {}).get(c.field)
+        parts.extend(f"{c.field.replace('_', ' ')} {words(t, spec)}" for t in c.tests if not isinstance(t.value, Var))
+    return f"with {', '.join(parts)}" if parts else ""
+
+
+def _input_templates(trace: Trace) -> set[str]:
+    return {f.template for f in trace.facts.values() if f.origin == "input"}
+
+
+def first_failure(trace: Trace, rule: TraceRule, depth: int = 0) -> Node | None:
+    """The first condition of ``rule`` that did not hold, or None if all held.
+
+    When that condition needs a derived fact nobody asserted, the rules that
+    could have asserted it are explained in turn (a few levels deep), so the
+    answer reaches the patient's own facts: "no finding of isolated deep scars"
+    becomes "scar #1 count is 8; the rule needs at most 5".
+    """
+    best: list[_Failure] = []
+    if _search(trace, rule, 0, {}, [], best):
+        return None
+    closest = max((f.depth, f.progress) for f in best)
+    failure = next(f for f in best if (f.depth, f.progress) == closest)
+    node = Node(failure.text)
+    if failure.pattern is not None and depth < 3 and failure.pattern.template not in _input_templates(trace):
+        for producer in _producers(trace, failure.pattern):
+            fired = any(f.rule == producer.id for f in trace.firings)
+            if fired:
+                continue
+            sub = first_failure(trace, producer, depth + 1)
+            if sub is not None:
+                node.children.append(Node(f"it would come from rule {producer.id} - {producer.title}", [sub]))
+    return node
+
+
+def _producers(trace: Trace, pattern: Pattern) -> list[TraceRule]:
+    """Rules whose `assert` could produce a fact matching the pattern's literal tests."""
+    out = []
+    for rule in trace.rules.values():
+        for c in rule.concludes:
+            if c["kind"] != "assert" or c.get("template") != pattern.template:
+                continue
+            values = c.get("values", {})
+            ok = True
+            for fc in pattern.constraints:
+                value = values.get(fc.field)
+                if isinstance(value, str) and value.startswith("$"):
+                    continue
+                for test in fc.tests:
+                    if not isinstance(test.value, Var) and not holds(test, value, {}):
+                        ok = False
+            if ok:
+                out.append(rule)
+                break
+    return out
+
+
+def _could_conclude(rule: TraceRule, wanted: str) -> bool:
+    for c in rule.concludes:
+        if c["kind"] == "recommend" and c.get("target") in (wanted,):
+            return True
+        if c["kind"] == "recommend" and str(c.get("target", "")).startswith("$"):
+            return True
+        if c["kind"] == "combine" and "+".join(c.get("components", [])) == wanted:
+            return True
+    return False
+
+
+def why_not(trace: Trace, wanted: str) -> Node:
+    recs = {r["id"]: r for r in trace.result["recommendations"]}
+    avoided = {a["id"]: a for a in trace.result["avoid"]}
+    if wanted in recs:
+        r = recs[wanted]
+        return Node(f"{wanted} ({r['title']}) was recommended, rank {r['rank']}; ask `cicatrix trace how` how.")
+    candidates = [r for r in trace.rules.values() if _could_conclude(r, wanted)]
+    if not candidates and wanted not in treatment_ids(trace) and "+" not in wanted:
+        raise unknown_id(trace, wanted, "a treatment any rule concludes", facts=False)
+    root = Node(f"{wanted} was not recommended.")
+    if wanted in avoided:
+        a = avoided[wanted]
+        proposed = a.get("proposed_by") or []
+        lead = f"proposed by {', '.join(proposed)}, but struck out" if proposed else "it is on the avoid list"
+        node = Node(f"{lead} by {', '.join(a['rules'])}: {a['reason']}")
+        root.children.append(node)
+    fired = {f.rule: f.seq for f in trace.firings}
+    for rule in candidates:
+        if rule.id in fired:
+            if wanted in avoided:
+                text = f"rule {rule.id} fired (#{fired[rule.id]}), but the avoid above wins"
+            else:
+                text = f"rule {rule.id} fired (#{fired[rule.id]})" + _dropped(trace, wanted, fired[rule.id])
+            root.children.append(Node(text))
+            continue
+        failure = first_failure(trace, rule) or Node(
+            "all its conditions held over the final facts, yet it did not fire (it was pre-empted)"
+        )
+        root.children.append(Node(f"rule {rule.id} - {rule.title}", [failure]))
+    if not candidates:
+        root.children.append(Node(f"no rule in this knowledge base can recommend {wanted}"))
+    return root
+
+
+def _dropped(trace: Trace, wanted: str, seq: int) -> str:
+    if "+" not in wanted:
+        firing = next(f for f in trace.firings if f.seq == seq)
+        recs = {r["id"] for r in trace.result["recommendations"]}
+        gone = [
+            trace.facts[m].values["treatment"]
+            for m in firing.matched
+            if trace.facts[m].template == "recommend" and trace.facts[m].values["treatment"] not in recs
+        ]
+        if gone:
+            return f", but it depended on {', '.join(gone)} being recommended, which was struck out"
+        return ""
+    parts = wanted.split("+")
+    recs = {r["id"] for r in trace.result["recommendations"]}
+    avoided = {a["id"] for a in trace.result["avoid"]}
+    blocked = [p for p in parts if p in avoided]
+    missing = [p for p in parts if p not in recs and p not in avoided]
+    if blocked:
+        return ", but a component is avoided: " + ", ".join(blocked)
+    if missing:
+        return ", but a component is not recommended on its own: " + ", ".join(missing)
+    return ""

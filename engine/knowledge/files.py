@@ -1,0 +1,30 @@
+"""Where a knowledge base lives on disk, which files make it, and its digest.
+
+Both the loader (which reports the digest in every plan) and the cache (which
+keys on it) need the same answer; keeping it here lets the cache import the
+loader without the loader importing the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+BUNDLED_KB = Path(__file__).resolve().parent.parent.parent / "kb"
+
+
+def knowledge_files(root: Path) -> list[Path]:
+    """The files a knowledge base is made of, in the order the digest reads them."""
+    rules = sorted((root / "rules").glob("*.yaml")) if (root / "rules").is_dir() else []
+    return [root / "kb.yaml", root / "templates.yaml", root / "treatments.yaml", *rules]
+
+
+def digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for path in knowledge_files(root):
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            continue
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + raw + b"\0")
+    return "sha256:" + h.hexdigest()

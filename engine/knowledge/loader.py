@@ -1,0 +1,373 @@
+"""YAML knowledge base -> validated, frozen model objects.
+
+Loading happens in two passes. First every file is parsed and checked against
+its JSON Schema; structural problems are reported together because the second
+pass (which resolves template names, field names, values, treatment ids and
+sources) would only repeat them in other words. The second pass is where
+"did you mean" earns its keep: almost every authoring error is a typo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ..common.errors import CicatrixError, Problem, did_you_mean
+from ..documents import validate, yamlio
+from . import schemas
+from .files import BUNDLED_KB
+from .model import (
+    CATALOGUE_KINDS,
+    TIERS,
+    FieldSpec,
+    InputSpec,
+    KnowledgeBase,
+    RoutineSpec,
+    SourceDoc,
+    Template,
+    Treatment,
+    Where,
+)
+from .rule_parser import check_sources, parse_rules
+
+BUILTIN_TEMPLATES = ("treatment", "recommend", "avoid")
+
+
+def default_kb_path() -> Path:
+    return BUNDLED_KB
+
+
+def _display(path: Path, root: Path) -> str:
+    """File names in messages: relative to the knowledge base's parent when possible."""
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:  # pragma: no cover - root is always an ancestor
+        return str(path)
+
+
+def load(root: Path | str | None = None) -> KnowledgeBase:
+    """Load and validate a knowledge-base folder.
+
+    Raises :class:`CicatrixError` listing every problem found, not just the first.
+    """
+    root = Path(root) if root is not None else BUNDLED_KB
+    if not root.is_dir():
+        raise CicatrixError.about(str(root), "no such knowledge-base folder")
+    problems: list[Problem] = []
+    digest = hashlib.sha256()
+
+    def read(path: Path, schema: dict[str, Any]) -> yamlio.Document | None:
+        name = _display(path, root)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            problems.append(Problem(name, None, None, "", "missing: every knowledge base needs this file"))
+            return None
+        except OSError as exc:
+            problems.append(Problem(name, None, None, "", f"cannot read: {exc.strerror}"))
+            return None
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + raw + b"\0")
+        try:
+            doc = yamlio.parse(raw.decode("utf-8"), name)
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(name, None, None, "", f"not UTF-8 text (byte {exc.start})"))
+            return None
+        except CicatrixError as exc:
+            problems.extend(exc.problems)
+            return None
+        if doc.data is None:
+            problems.append(Problem(name, 1, 1, "", "the file is empty"))
+            return None
+        found = validate.check(doc, schema)
+        problems.extend(found)
+        return None if found else doc
+
+    manifest = read(root / "kb.yaml", schemas.MANIFEST)
+    templates_doc = read(root / "templates.yaml", schemas.TEMPLATES)
+    treatments_doc = read(root / "treatments.yaml", schemas.TREATMENTS)
+    rule_files = sorted((root / "rules").glob("*.yaml")) if (root / "rules").is_dir() else []
+    if not rule_files:
+        problems.append(Problem(_display(root / "rules", root), None, None, "", "no rule files (*.yaml)"))
+    rule_docs = [d for d in (read(p, schemas.RULES) for p in rule_files) if d is not None]
+    if problems or manifest is None or templates_doc is None or treatments_doc is None:
+        raise CicatrixError(problems)
+
+    sources = _sources(manifest)
+    treatments = _treatments(treatments_doc, sources, problems)
+    templates = _templates(templates_doc, problems)
+    templates.update(_builtin_templates(treatments, templates_doc.file))
+    rules = parse_rules(rule_docs, templates, treatments, sources, problems)
+    data = manifest.data
+    targets = None
+    if "targets" in data:
+        targets = (data["targets"]["template"], data["targets"]["field"])
+        template = templates.get(targets[0])
+        if template is None or template.input is None:
+            problems.append(
+                manifest.problem(
+                    ("targets", "template"),
+                    f"{targets[0]!r} is not a template read from the patient file"
+                    + did_you_mean(targets[0], [t.name for t in templates.values() if t.input]),
+                )
+            )
+        elif targets[1] not in template.fields:
+            problems.append(
+                manifest.problem(
+                    ("targets", "field"),
+                    f"template {targets[0]!r} has no field {targets[1]!r}" + did_you_mean(targets[1], template.fields),
+                )
+            )
+    if problems:
+        raise CicatrixError(problems)
+
+    return KnowledgeBase(
+        name=str(data["name"]),
+        version=str(data["version"]),
+        description=str(data.get("description", "")),
+        disclaimer=str(data["disclaimer"]).strip(),
+        root=str(root),
+        digest="sha256:" + digest.hexdigest(),
+        templates=templates,
+        treatments=treatments,
+        rules=rules,
+        sources=sources,
+        targets=targets,
+    )
+
+
+def _where(doc: yamlio.Document, path: tuple[Any, ...]) -> Where:
+    mark = doc.mark(path, key=True)
+    return Where(doc.file, mark.line if mark else None, mark.column if mark else None)
+
+
+def _sources(doc: yamlio.Document) -> dict[str, SourceDoc]:
+    return {
+        name: SourceDoc(
+            id=name,
+            title=spec["title"],
+            confidence=spec["confidence"],
+            description=spec.get("description", ""),
+        )
+        for name, spec in doc.data["sources"].items()
+    }
+
+
+def _templates(doc: yamlio.Document, problems: list[Problem]) -> dict[str, Template]:
+    templates: dict[str, Template] = {}
+    input_keys: dict[str, str] = {}
+    for name, spec in doc.data["templates"].items():
+        path = ("templates", name)
+        if name in BUILTIN_TEMPLATES:
+            problems.append(doc.problem(path, f"{name!r} is a built-in template; choose another name", key=True))
+            continue
+        fields = {}
+        for fname, fspec in spec["fields"].items():
+            field = _field(doc, (*path, "fields", fname), fname, fspec, problems)
+            if field is not None:
+                fields[fname] = field
+        input_spec = None
+        if "input" in spec:
+            raw = spec["input"]
+            input_spec = InputSpec(
+                key=raw["key"],
+                many=bool(raw.get("many", False)),
+                min_items=int(raw.get("min_items", 0)),
+            )
+            if input_spec.key in input_keys:
+                problems.append(
+                    doc.problem(
+                        (*path, "input", "key"),
+                        f"the patient-file key {input_spec.key!r} is already used by template "
+                        f"{input_keys[input_spec.key]!r}",
+                    )
+                )
+            input_keys[input_spec.key] = name
+        templates[name] = Template(
+            name=name,
+            description=spec.get("description", ""),
+            fields=fields,
+            input=input_spec,
+            where=_where(doc, path),
+        )
+    return templates
+
+
+def _field(
+    doc: yamlio.Document,
+    path: tuple[Any, ...],
+    name: str,
+    spec: dict[str, Any],
+    problems: list[Problem],
+) -> FieldSpec | None:
+    kind = spec["type"]
+    allowed = tuple(spec["allowed"]) if "allowed" in spec else None
+    before = len(problems)
+    if allowed is not None and kind in ("boolean", "integer", "number"):
+        problems.append(doc.problem((*path, "allowed"), f"'allowed' does not apply to a {kind} field"))
+    if ("minimum" in spec or "maximum" in spec) and kind not in ("integer", "number"):
+        problems.append(doc.problem(path, f"'minimum'/'maximum' apply to numbers, not to a {kind} field"))
+    if "minimum" in spec and "maximum" in spec and spec["minimum"] > spec["maximum"]:
+        problems.append(doc.problem((*path, "minimum"), "'minimum' is greater than 'maximum'"))
+    labels = dict(spec.get("labels", {}))
+    for value in labels:
+        if allowed is not None and value not in allowed:
+            problems.append(
+                doc.problem(
+                    (*path, "labels", value),
+                    f"label for {value!r}, which is not an allowed value" + did_you_mean(value, allowed),
+                    key=True,
+                )
+            )
+    field = FieldSpec(
+        name=name,
+        type=kind,
+        description=spec.get("description", ""),
+        allowed=allowed,
+        labels=labels,
+        minimum=spec.get("minimum"),
+        maximum=spec.get("maximum"),
+        nullable=bool(spec.get("nullable", False)),
+        required=bool(spec.get("required", False)),
+        default=spec.get("default"),
+        has_default="default" in spec,
+        unit=spec.get("unit", ""),
+        unknown=spec.get("unknown", ""),
+    )
+    if field.required and field.has_default:
+        problems.append(doc.problem((*path, "default"), "a required field cannot have a default"))
+    if field.has_default:
+        values = field.default if kind == "list" else [field.default]
+        if kind == "list" and not isinstance(field.default, list):
+            problems.append(doc.problem((*path, "default"), "the default of a list field must be a list"))
+        else:
+            for value in values:
+                if not field.accepts(value):
+                    problems.append(
+                        doc.problem(
+                            (*path, "default"),
+                            f"default {value!r} is not {field.describe_allowed()}",
+                        )
+                    )
+    elif not field.required:
+        problems.append(doc.problem(path, "give the field a 'default' (or mark it 'required: true')", key=True))
+    return field if len(problems) == before else None
+
+
+def _treatments(
+    doc: yamlio.Document, sources: Mapping[str, SourceDoc], problems: list[Problem]
+) -> dict[str, Treatment]:
+    entries = doc.data["treatments"]
+    treatments: dict[str, Treatment] = {}
+    for order, (tid, spec) in enumerate(entries.items()):
+        path = ("treatments", tid)
+        downtime = spec["downtime"]
+        if downtime["min"] > downtime["max"]:
+            problems.append(doc.problem((*path, "downtime", "min"), "'min' is greater than 'max'"))
+        refs = [r if isinstance(r, str) else r["ref"] for r in spec["sources"]]
+        confidence = {r["ref"]: r["confidence"] for r in spec["sources"] if isinstance(r, dict)}
+        problems.extend(check_sources(refs, sources, doc, (*path, "sources")))
+        routine = None
+        if "routine" in spec:
+            raw = spec["routine"]
+            if spec["kind"] != "home_care":
+                problems.append(doc.problem((*path, "routine"), "only home_care treatments have a routine", key=True))
+            for i, other in enumerate(raw.get("not_same_night_as", [])):
+                if other not in entries:
+                    problems.append(
+                        doc.problem(
+                            (*path, "routine", "not_same_night_as", i),
+                            f"unknown treatment id {other!r}" + did_you_mean(other, entries),
+                        )
+                    )
+            if not raw.get("morning") and not raw.get("evening"):
+                problems.append(
+                    doc.problem(
+                        (*path, "routine"),
+                        "a routine step needs 'morning: true' or 'evening: true'",
+                    )
+                )
+            routine = RoutineSpec(
+                morning=bool(raw.get("morning", False)),
+                evening=bool(raw.get("evening", False)),
+                order=int(raw.get("order", 50)),
+                nights_per_week=int(raw.get("nights_per_week", 7)),
+                not_same_night_as=tuple(raw.get("not_same_night_as", [])),
+                how=" ".join(raw.get("how", "").split()),
+            )
+        treatments[tid] = Treatment(
+            id=tid,
+            title=spec["title"],
+            kind=spec["kind"],
+            summary=spec["summary"].strip(),
+            best_for=tuple(spec.get("best_for", [])),
+            poor_fit=tuple(spec.get("poor_fit", [])),
+            how_it_works=spec.get("how_it_works", "").strip(),
+            sessions=spec.get("sessions", "").strip(),
+            interval=spec.get("interval", "").strip(),
+            downtime_min=float(downtime["min"]),
+            downtime_max=float(downtime["max"]),
+            results=spec.get("results", "").strip(),
+            effectiveness=spec.get("effectiveness", "").strip(),
+            cost=spec.get("cost", "none"),
+            evidence=spec.get("evidence", "medium"),
+            cautions=tuple(spec.get("cautions", [])),
+            risks=tuple(spec.get("risks", [])),
+            sources=tuple(refs),
+            source_confidence=confidence,
+            tags=tuple(spec.get("tags", [])),
+            routine=routine,
+            where=_where(doc, path),
+            order=order,
+        )
+    return treatments
+
+
+def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[str, Template]:
+    """Templates the engine itself asserts facts of, so rules can match its conclusions."""
+    ids = tuple(treatments)
+    tags = tuple(sorted({tag for t in treatments.values() for tag in t.tags}))
+    where = Where(f"{file} (built in)")
+
+    def f(name: str, kind: str, allowed: tuple[Any, ...] | None = None, description: str = "") -> FieldSpec:
+        return FieldSpec(name=name, type=kind, allowed=allowed, required=True, description=description)
+
+    return {
+        "treatment": Template(
+            name="treatment",
+            description="A catalogue entry as a fact, so rules can reason over the catalogue.",
+            fields={
+                "id": f("id", "string", ids),
+                "kind": f("kind", "string", CATALOGUE_KINDS),
+                "downtime_min": replace(
+                    f("downtime_min", "number", None, "fewest days of visible downtime"), unit="days"
+                ),
+                "downtime_max": replace(
+                    f("downtime_max", "number", None, "most days of visible downtime"), unit="days"
+                ),
+                "cost": f("cost", "string", ("none", "low", "medium", "high")),
+                "tags": f("tags", "list", tags or None),
+            },
+            input=None,
+            where=where,
+            builtin=True,
+        ),
+        "recommend": Template(
+            name="recommend",
+            description="Asserted by every recommend action.",
+            fields={"treatment": f("treatment", "string", ids), "tier": f("tier", "string", TIERS)},
+            input=None,
+            where=where,
+            builtin=True,
+        ),
+        "avoid": Template(
+            name="avoid",
+            description="Asserted by every avoid action.",
+            fields={"treatment": f("treatment", "string", ids)},
+            input=None,
+            where=where,
+            builtin=True,
+        ),
+    }

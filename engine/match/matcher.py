@@ -1,0 +1,413 @@
+"""An incremental Rete matcher for experta: the same matches, work proportional to the change.
+
+experta's stock ``ReteMatcher`` (measured in ``benchmarks/``) spends a consultation's
+time in places that grow with the size of the knowledge base, not with what the
+patient's facts touch:
+
+1. ``changes()`` asks *every* rule's conflict-set node for activations after every
+   fact change and every firing. Here each conflict-set node reports when a token
+   reaches it, and only those nodes are asked.
+2. ``reset()`` walks the whole network to clear memories. Here the nodes that
+   stored something since the last reset are remembered, and only those are cleared.
+3. The alpha network tests each new fact against every child of a node in turn.
+   Here a node's children that test a field for equality with a string literal are
+   indexed by that literal (as CLIPS and Drools hash alpha memories), and a fact
+   reaches only the child for its own value; the root indexes its type tests by
+   fact class in the same way.
+4. A join whose left memory is empty can produce nothing from a right token,
+   yet experta copies and stores every token in every join it reaches. Here
+   such joins are unlinked from their alpha node, which remembers the tokens once
+   and replays them when the join's left side first gets a token (right
+   unlinking, see :class:`AlphaMemory`). With selective patterns first (the
+   compiler's ordering), a fact reaches only the joins that can use it.
+5. Every token hop goes through experta's logging checks. The callbacks of the
+   built network are rewired to call the nodes' activation code directly.
+
+Nothing changes what matches: the nodes, their tests, memories and the order in
+which they receive tokens per child are experta's own. The differential tests in
+``tests/test_matcher.py`` run random rule sets and patients through both matchers
+and require identical firings, in the same order, and identical plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..compile.compat import (
+    NOT,
+    TEST,
+    BusNode,
+    ChildNode,
+    ConflictSetNode,
+    Fact,
+    FeatureCheck,
+    FeatureTesterNode,
+    InitialFact,
+    L,
+    NoMemory,
+    NotNode,
+    OrdinaryMatchNode,
+    P,
+    ReteMatcher,
+    Token,
+    TypeCheck,
+)
+
+
+class _One:
+    """Stands in for an engine with a single rule, for experta's own preparation."""
+
+    def __init__(self, rule: Any):
+        self.rule = rule
+
+    def get_rules(self) -> list[Any]:
+        return [self.rule]
+
+
+INDEX_THRESHOLD = 3  # index a node's children once this many test the same field
+
+
+def _walk(root: Any) -> list[Any]:
+    """Every node of the network once, parents before children, in wiring order."""
+    seen: dict[int, Any] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen[id(node)] = node
+        stack.extend(child.node for child in reversed(node.children))
+    return list(seen.values())
+
+
+def _direct(node: Any, callback: Callable[..., Any]) -> Callable[..., Any]:
+    """The activation a child callback stands for, without experta's per-hop logging checks."""
+    name = getattr(callback, "__name__", "")
+    if name == "activate" and isinstance(node, FeatureTesterNode) and not _binds(getattr(node, "cx_check", None)):
+        # A test that binds nothing never changes the token, so it can share it.
+        return lambda token: node._activate(token)
+    if name in ("activate", "activate_left", "activate_right"):
+        port = "_" + name  # looked up at call time: indexing and linking may replace it later
+        return lambda token: getattr(node, port)(_copy(token))
+    return callback
+
+
+def _binds(check: Any) -> bool:
+    """Whether an alpha test may add bindings to a token's context (conservatively)."""
+    if isinstance(check, TypeCheck):
+        return False
+    how = getattr(check, "how", None)
+    return not (isinstance(how, (L, P)) and how.__bind__ is None)
+
+
+def _copy(token: Any) -> Any:
+    """``Token.copy()`` without re-validating that its data are facts (they already are)."""
+    return Token._make((token.tag, token.data.copy(), token.context.copy()))
+
+
+class AlphaMemory:
+    """The tokens that passed one alpha node, for the joins it feeds on their right.
+
+    A join whose left memory is empty can produce nothing from a right token, so
+    it is left unlinked: the token is remembered here once instead of being
+    copied into every such join. When the join's left side receives its first
+    token, the join is linked and the remembered tokens are replayed into it, in
+    arrival order, exactly as experta would have stored them (Rete's right
+    unlinking; Doorenbos 1995).
+    """
+
+    def __init__(self, touched: dict[int, Any]):
+        self.tokens: list[Any] = []
+        self.linked: list[Any] = []
+        self.touched = touched
+
+    def receive(self, token: Any) -> None:
+        self.touched[id(self)] = self
+        if token.is_valid():
+            self.tokens.append(token)
+        else:
+            info = token.to_info()
+            for i, held in enumerate(self.tokens):
+                if held.to_info() == info:
+                    del self.tokens[i]
+                    break
+        for join in self.linked:
+            join._activate_right(_copy(token))
+
+    def link(self, join: Any) -> None:
+        join.cx_linked = True
+        self.linked.append(join)
+        self.touched[id(self)] = self
+        for token in self.tokens:
+            join._activate_right(_copy(token))
+
+    def _reset(self) -> None:
+        for join in self.linked:
+            join.cx_linked = False
+        self.tokens = []
+        self.linked = []
+
+
+def _literal_key(child_node: Any) -> tuple[str, str] | None:
+    """(field, value) when a child tests ``fact[field] == "value"`` and binds nothing."""
+    check = getattr(child_node, "cx_check", None)
+    if not isinstance(check, FeatureCheck) or not isinstance(check.what, str) or "__" in check.what:
+        return None
+    how = check.how
+    if isinstance(how, L) and how.__bind__ is None and isinstance(how.value, str):
+        return check.what, how.value
+    return None
+
+
+def _fast_check(check: Any) -> Callable[[Any], Any]:
+    """A FeatureCheck's test without its logging (same lookup, same comparison)."""
+    if isinstance(check, TypeCheck):
+        wanted = check.fact_type
+        return lambda fact: type(fact) is wanted
+    if isinstance(check, FeatureCheck) and isinstance(check.what, str) and "__" not in check.what:
+        what, test, expected = check.what, check.check, check.expected
+
+        def run(fact: Any) -> Any:
+            try:
+                record = fact[what]
+            except (IndexError, KeyError, TypeError):
+                return False
+            return test(record, expected)
+
+        return run
+    return check
+
+
+class IncrementalReteMatcher(ReteMatcher):
+    """experta's Rete network, driven incrementally (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._dirty_sets: dict[int, Any] = {}  # conflict-set nodes that received tokens
+        self._touched: dict[int, Any] = {}  # nodes holding memory since the last reset
+        nodes = _walk(self.root_node)
+        self._right_ports = {
+            c for n in nodes for c in n.children if getattr(c.callback, "__name__", "") == "activate_right"
+        }
+        self._csn_order = {id(n): i for i, n in enumerate(n for n in nodes if isinstance(n, ConflictSetNode))}
+        for node in nodes:
+            self._instrument(node)
+        for node in nodes:
+            rewired = []
+            for c in node.children:
+                direct = ChildNode(c.node, _direct(c.node, c.callback))
+                if c in self._right_ports:
+                    self._right_ports.add(direct)
+                rewired.append(direct)
+            node.children = rewired
+        for node in nodes:
+            if isinstance(node, FeatureTesterNode):
+                self._unlink_right_joins(node)
+        for node in nodes:
+            if isinstance(node, (BusNode, FeatureTesterNode)):
+                self._index(node)
+
+    # -- bookkeeping ---------------------------------------------------------------
+
+    def _instrument(self, node: Any) -> None:
+        touched = self._touched
+        if isinstance(node, ConflictSetNode):
+            dirty = self._dirty_sets
+            original = node._activate
+
+            def activate(token: Any, node: Any = node, original: Any = original) -> None:
+                dirty[id(node)] = node
+                touched[id(node)] = node
+                original(token)
+
+            node._activate = activate
+            return
+        if isinstance(node, FeatureTesterNode):
+            node.cx_check = node.matcher  # the original check, for indexing
+            node.matcher = _fast_check(node.matcher)
+        if isinstance(node, NoMemory):
+            return
+        for port in ("_activate_left", "_activate_right", "_activate"):
+            original = getattr(node, port, None)
+            if original is None:
+                continue
+
+            def activate(token: Any, node: Any = node, original: Any = original) -> None:
+                touched[id(node)] = node
+                original(token)
+
+            setattr(node, port, activate)
+
+    # -- right unlinking ------------------------------------------------------------------
+
+    def _unlink_right_joins(self, node: Any) -> None:
+        joins = [
+            c
+            for c in node.children
+            if isinstance(c.node, (OrdinaryMatchNode, NotNode))
+            and getattr(c.node, "cx_right_parent", None) is None
+            and c in self._right_ports
+        ]
+        if not joins:
+            return
+        memory = AlphaMemory(self._touched)
+        for child in joins:
+            join = child.node
+            join.cx_right_parent = memory
+            join.cx_linked = False
+            left = join._activate_left
+
+            def activate_left(token: Any, join: Any = join, left: Any = left, memory: AlphaMemory = memory) -> None:
+                if not join.cx_linked:
+                    memory.link(join)
+                left(token)
+
+            join._activate_left = activate_left
+        node.children = [c for c in node.children if c not in joins] + [ChildNode(memory, memory.receive)]
+
+    # -- alpha indexing ---------------------------------------------------------------
+
+    def _index(self, node: Any) -> None:
+        if isinstance(node, BusNode):
+            self._index_root(node)
+            return
+        tables: dict[str, dict[str, list[Any]]] = {}
+        for child in node.children:
+            key = _literal_key(child.node)
+            if key is not None:
+                tables.setdefault(key[0], {}).setdefault(key[1], []).append(child)
+        indexed = {f: t for f, t in tables.items() if sum(map(len, t.values())) >= INDEX_THRESHOLD}
+        rest = [c for c in node.children if (_literal_key(c.node) or ("", ""))[0] not in indexed]
+        self._index_tester(node, rest, list(indexed.items()))
+
+    @staticmethod
+    def _index_root(node: Any) -> None:
+        by_type: dict[type, list[Any]] = {}
+        others: list[Any] = []
+        for child in node.children:
+            check = getattr(child.node, "cx_check", None)
+            if isinstance(check, TypeCheck):
+                by_type.setdefault(check.fact_type, []).append(child)
+            else:
+                others.append(child)
+
+        def send(fact: Any, token: Any) -> None:
+            for child in by_type.get(type(fact), ()):
+                child.callback(token)
+            for child in others:
+                child.callback(token)
+
+        node.add = lambda fact: send(fact, Token.valid(fact))
+        node.remove = lambda fact: send(fact, Token.invalid(fact))
+
+    @staticmethod
+    def _index_tester(node: Any, rest: list[Any], indexed: list[tuple[str, dict[str, list[Any]]]]) -> None:
+        matcher = node.matcher
+
+        def activate(token: Any) -> Any:
+            fact = next(iter(token.data))
+            match = matcher(fact)
+            if not match:
+                return None
+            if isinstance(match, Mapping):
+                context = token.context
+                for key, value in match.items():
+                    if isinstance(key, tuple):
+                        if key[1] in context and context[key[1]] == value:
+                            return None
+                    else:
+                        if context.get(key, value) != value:
+                            return None
+                        if (False, key) in context and context[(False, key)] == value:
+                            return None
+                context.update(match)
+            for child in rest:
+                child.callback(token)
+            for field, table in indexed:
+                try:
+                    value = fact[field]
+                except (KeyError, IndexError, TypeError):
+                    continue
+                if isinstance(value, str):
+                    for child in table.get(value, ()):
+                        child.callback(token)
+            return None
+
+        node._activate = activate
+
+    # -- building -----------------------------------------------------------------------
+
+    @staticmethod
+    def prepare_ruleset(engine: Any) -> set[Any]:
+        """experta rewrites every rule into disjunctive normal form first, which costs
+        more than the rest of building the network; the compiler only ever emits a
+        flat conjunction of patterns, NOTs and TESTs, which is already in that form,
+        so only experta's last step (an InitialFact before a leading NOT, or for a
+        rule without patterns) is applied to those."""
+        prepared = set()
+        for rule in engine.get_rules():
+            if all(
+                isinstance(e, (Fact, NOT, TEST)) and not (isinstance(e, NOT) and not isinstance(e[0], Fact))
+                for e in rule
+            ):
+                # new_conditions also drops the engine experta bound the rule to while
+                # listing rules, as its own preparation does
+                if not rule or isinstance(rule[0], NOT) or not any(isinstance(e, Fact) for e in rule):
+                    prepared.add(rule.new_conditions(InitialFact(), *rule))
+                else:
+                    prepared.add(rule.new_conditions(*rule))
+            else:  # pragma: no cover - the compiler never produces OR or nested AND
+                prepared.add(ReteMatcher.prepare_ruleset.__func__(_One(rule)).pop())
+        return prepared
+
+    # -- the Matcher interface ----------------------------------------------------------
+
+    def changes(self, adding: Any = None, deleting: Any = None) -> tuple[list[Any], list[Any]]:
+        if deleting is not None:
+            for deleted in deleting:
+                self.root_node.remove(deleted)
+        if adding is not None:
+            for added in adding:
+                self.root_node.add(added)
+        added: list[Any] = []
+        removed: list[Any] = []
+        if self._dirty_sets:
+            order = self._csn_order
+            for csn in sorted(self._dirty_sets.values(), key=lambda n: order[id(n)]):
+                c_added, c_removed = csn.get_activations()
+                added.extend(c_added)
+                removed.extend(c_removed)
+            self._dirty_sets.clear()
+        return added, removed
+
+    def reset(self) -> None:
+        for node in self._touched.values():
+            node._reset()
+        self._touched.clear()
+        self._dirty_sets.clear()
+
+
+MATCHERS: dict[str, type] = {"stock": ReteMatcher, "incremental": IncrementalReteMatcher}
+_WITH_MATCHER: dict[tuple[type, str], type] = {}
+
+
+def engine_class(base: type, matcher: str | None = None) -> type:
+    """``base`` (a compiled engine class) running on the chosen matcher.
+
+    ``matcher`` is ``incremental`` (the default) or ``stock`` (experta's own,
+    selectable with ``CICATRIX_MATCHER=stock`` to rule the matcher out when a plan
+    looks wrong). One subclass per pair, so sessions of one process share it.
+    """
+    import os
+
+    matcher = matcher or os.environ.get("CICATRIX_MATCHER", "incremental")
+    if matcher not in MATCHERS:
+        from ..common.errors import CicatrixError
+
+        raise CicatrixError.about("", f"CICATRIX_MATCHER must be one of {', '.join(MATCHERS)}, not {matcher!r}")
+    key = (base, matcher)
+    found = _WITH_MATCHER.get(key)
+    if found is None:
+        found = _WITH_MATCHER[key] = type(base.__name__, (base,), {"__matcher__": MATCHERS[matcher]})
+    return found

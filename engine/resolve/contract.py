@@ -1,0 +1,78 @@
+"""The JSON contract of ``cicatrix consult --format json``: a plan as plain data.
+
+It lives in the engine, not among the renderers, because replay and the
+explanations compare and read plans in this shape without printing them.
+
+Field names and shapes are fixed by the design's contract; everything added here
+is an extension (new keys), never a rename. Output is byte-identical for the
+same input and knowledge base: keys keep a fixed order, lists are sorted or in
+a deterministic rank order, and nothing time- or machine-dependent is included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .result import Recommendation, Result
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _recommendation(r: Recommendation) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": r.id,
+        "title": r.title,
+        "kind": r.kind,
+        "targets": list(r.targets),
+        "rank": r.rank,
+        "explanation": r.explanation,
+        "rules": list(r.rules),
+        "sources": list(r.sources),
+        "cautions": list(r.cautions),
+        "tier": r.tier,
+        "citations": list(r.citations),
+    }
+    if r.kind == "combination":
+        out["components"] = list(r.components)
+        out["sequence"] = r.sequence
+    if r.expected_results:
+        out["expected_results"] = r.expected_results
+    if r.sessions:
+        out["sessions"] = r.sessions
+    if r.evidence:
+        out["evidence"] = r.evidence
+    if r.downtime_days is not None:
+        out["downtime_days"] = {
+            "min": _number(r.downtime_days[0]),
+            "max": _number(r.downtime_days[1]),
+        }
+    return out
+
+
+def to_dict(result: Result) -> dict[str, Any]:
+    return {
+        "kb": {"name": result.kb.name, "version": result.kb.version, "digest": result.kb.digest},
+        "patient": result.patient,
+        "recommendations": [_recommendation(r) for r in result.recommendations],
+        "avoid": [
+            {
+                "id": a.id,
+                "title": a.title,
+                "reason": a.reason,
+                "rules": list(a.rules),
+                "sources": list(a.sources),
+                "proposed_by": list(a.proposed_by),
+            }
+            for a in result.avoid
+        ],
+        "routine": {
+            "morning": list(result.routine.morning),
+            "evening": {day: list(ids) for day, ids in result.routine.evening.items()},
+            "how": {step.id: {"title": step.title, "how": step.how} for step in result.routine.steps.values()},
+            "unscheduled": list(result.routine.unscheduled),
+        },
+        "notes": list(result.notes),
+        "disclaimer": result.disclaimer,
+    }

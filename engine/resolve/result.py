@@ -1,0 +1,87 @@
+"""The resolved plan of one consultation, as renderers receive it.
+
+Renderers (text, JSON, Markdown) read only these objects; the inference core
+never imports a renderer. Field names follow the JSON contract of the design.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..session.records import Consultation
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    id: str
+    title: str
+    kind: str
+    targets: tuple[str, ...]
+    rank: int
+    tier: str
+    explanation: str
+    rules: tuple[str, ...]
+    sources: tuple[str, ...]  # cited documents
+    citations: tuple[str, ...]  # the same, with the section anchors the rules give
+    cautions: tuple[str, ...]
+    components: tuple[str, ...] = ()  # combinations only
+    sequence: str = ""  # combinations only: order and intervals
+    downtime_days: tuple[float, float] | None = None
+    expected_results: str = ""  # what to expect and when, from the catalogue
+    sessions: str = ""  # how many sessions and how far apart, from the catalogue
+    evidence: str = ""  # high / medium / low: the catalogue's confidence in the entry
+
+
+@dataclass(frozen=True)
+class Avoidance:
+    id: str
+    title: str
+    reason: str
+    rules: tuple[str, ...]
+    sources: tuple[str, ...]
+    proposed_by: tuple[str, ...]  # rules that recommended it before the avoid won
+
+
+@dataclass(frozen=True)
+class DroppedCombination:
+    """A combination some rule proposed that resolution left out, and why (for why-not)."""
+
+    id: str
+    rules: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class RoutineStep:
+    id: str
+    title: str
+    how: str
+
+
+@dataclass(frozen=True)
+class Routine:
+    morning: tuple[str, ...]
+    evening: dict[str, tuple[str, ...]]
+    steps: dict[str, RoutineStep]  # how to use each item named in the routine
+    unscheduled: tuple[str, ...] = ()  # evening items no free night could take
+
+
+@dataclass(frozen=True)
+class KbInfo:
+    name: str
+    version: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class Result:
+    kb: KbInfo
+    patient: dict[str, Any]
+    recommendations: tuple[Recommendation, ...]
+    avoid: tuple[Avoidance, ...]
+    routine: Routine
+    notes: tuple[str, ...]
+    disclaimer: str
+    dropped: tuple[DroppedCombination, ...] = ()
+    consultation: Consultation | None = field(default=None, compare=False, repr=False)

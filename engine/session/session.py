@@ -1,0 +1,125 @@
+"""One consultation: declare the patient's facts, run the agenda, record every firing.
+
+A :class:`Session` owns one compiled engine and resets it between patients, so
+the Rete network is built once per process however many patients are consulted.
+Actions are carried out here, not in the generated rules, which keeps the
+record of what each firing did complete and in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..compile.compiler import FACT_ID_KEY, FACT_PREFIX, VAR_PREFIX, CompiledKB, compile_kb
+from ..knowledge.model import Action, KnowledgeBase, Rule, Var
+from ..knowledge.wording import fill, placeholders
+from ..match.matcher import engine_class
+from ..patient.reader import PatientInput
+from .records import ActionRecord, Consultation, FactRecord, Firing
+
+
+def _thaw(value: Any) -> Any:
+    """experta freezes lists into tuples; records keep plain lists."""
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+class Session:
+    def __init__(self, compiled: CompiledKB | KnowledgeBase, matcher: str | None = None):
+        if isinstance(compiled, KnowledgeBase):
+            compiled = compile_kb(compiled)
+        self.compiled = compiled
+        self.kb = compiled.kb
+        self.engine = engine_class(compiled.engine_class, matcher)()
+        self.engine.listener = self
+        self._facts: list[FactRecord] = []
+        self._firings: list[Firing] = []
+        self._ids: dict[int, str] = {}
+        self._counters: dict[str, int] = {}
+
+    # -- running ----------------------------------------------------------
+
+    def consult(self, patient: PatientInput) -> Consultation:
+        self.engine.reset()
+        self._facts, self._firings, self._ids, self._counters = [], [], {}, {}
+        classes = self.compiled.fact_classes
+        for fact in patient.facts:
+            declared = self.engine.declare(classes[fact.template](**fact.values, **{FACT_ID_KEY: fact.id}))
+            self._register(declared, FactRecord(fact.id, fact.template, dict(fact.values), "input"))
+        if self.compiled.uses_catalogue:
+            for t in self.kb.treatments.values():
+                values = {
+                    "id": t.id,
+                    "kind": t.kind,
+                    "downtime_min": t.downtime_min,
+                    "downtime_max": t.downtime_max,
+                    "cost": t.cost,
+                    "tags": list(t.tags),
+                }
+                declared = self.engine.declare(classes["treatment"](**values))
+                self._register(declared, FactRecord(f"treatment/{t.id}", "treatment", values, "catalogue"))
+        self.engine.run()
+        return Consultation(facts=tuple(self._facts), firings=tuple(self._firings))
+
+    def _register(self, declared: Any, record: FactRecord) -> None:
+        self._ids[declared["__factid__"]] = record.id
+        self._facts.append(record)
+
+    # -- firing -----------------------------------------------------------
+
+    def on_fire(self, rule: Rule, context: Mapping[str, Any]) -> None:
+        seq = len(self._firings) + 1
+        matched = tuple(self._ids[context[f"{FACT_PREFIX}{i}"]["__factid__"]] for i in range(len(rule.when)))
+        bindings = {k[len(VAR_PREFIX) :]: _thaw(v) for k, v in sorted(context.items()) if k.startswith(VAR_PREFIX)}
+        actions = tuple(self._act(rule, action, bindings, seq) for action in rule.then)
+        self._firings.append(Firing(seq, rule.id, rule.salience, matched, bindings, actions))
+
+    def _value(self, value: Any, bindings: Mapping[str, Any]) -> Any:
+        return bindings[value.name] if isinstance(value, Var) else value
+
+    def _labels(self, rule: Rule, text: str, bindings: Mapping[str, Any]) -> dict[str, str]:
+        fields = self.compiled.var_fields[rule.id]
+        return {name: fields[name].label(bindings[name]) for name in placeholders(text)}
+
+    def _text(self, rule: Rule, text: str, bindings: Mapping[str, Any]) -> str:
+        return fill(text, self._labels(rule, text, bindings))
+
+    def _declare(self, rule: Rule, template: str, values: dict[str, Any], seq: int) -> str | None:
+        declared = self.engine.declare(self.compiled.fact_classes[template](**values))
+        if declared is None:  # an identical fact already exists: CLIPS keeps one
+            return None
+        n = self._counters[template] = self._counters.get(template, 0) + 1
+        record = FactRecord(f"{template}-{n}", template, dict(values), "rule", rule.id, seq)
+        self._register(declared, record)
+        return record.id
+
+    def _act(self, rule: Rule, action: Action, bindings: Mapping[str, Any], seq: int) -> ActionRecord:
+        labels = self._labels(rule, action.text, bindings)
+        text = fill(action.text, labels)
+        words = {"template": action.text, "labels": labels}
+        targets = tuple(str(self._value(t, bindings)) for t in action.targets)
+        if action.kind in ("recommend", "avoid", "caution"):
+            treatment = str(self._value(action.target, bindings))
+            fact = None
+            if action.kind == "recommend":
+                fact = self._declare(rule, "recommend", {"treatment": treatment, "tier": action.tier}, seq)
+            elif action.kind == "avoid":
+                fact = self._declare(rule, "avoid", {"treatment": treatment}, seq)
+            tier = action.tier if action.kind == "recommend" else ""
+            return ActionRecord(action.kind, treatment, text, tier, targets, fact=fact, **words)
+        if action.kind == "combine":
+            sequence = self._text(rule, action.sequence, bindings)
+            return ActionRecord(
+                "combine",
+                text=text,
+                tier=action.tier,
+                targets=targets,
+                components=action.components,
+                sequence=sequence,
+            )
+        if action.kind == "assert":
+            values = {k: _thaw(self._value(v, bindings)) for k, v in action.values.items()}
+            return ActionRecord("assert", fact=self._declare(rule, action.template, values, seq))
+        return ActionRecord("note", text=text, **words)
