@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..common.errors import CicatrixError
-from ..resolve.resolver import supported_firings
+from ..resolve.support import supported_firings
 from .tracefile import Trace, treatment_ids, unknown_id
 from .tree import Node
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -282,7 +283,9 @@ class KnowledgeBase:
         return tuple(t for t in self.templates.values() if t.input is not None)
 
     def rule(self, rule_id: str) -> Rule:
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        raise KeyError(rule_id)
+        """The rule with this id (``KeyError`` if none); resolution asks once per firing."""
+        return self._rules_by_id[rule_id]
+
+    @cached_property
+    def _rules_by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}

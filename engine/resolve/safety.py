@@ -1,0 +1,63 @@
+"""The safety invariants of every plan, enforced and then checked in one module.
+
+Rules propose; resolution disposes. Whatever order the rules fired in, and
+whatever any single rule forgot to check, these hold:
+
+* nothing any rule avoided is recommended;
+* a combination appears only if every component is recommended and none is avoided;
+* the evening routine never puts two items the catalogue keeps apart on one night.
+
+Because they live here rather than in each rule, an author cannot get them wrong
+by omission, and the property tests check them in one spot.
+"""
+
+from __future__ import annotations
+
+from ..knowledge.model import KnowledgeBase
+from .proposals import Proposal, Proposals
+from .result import DroppedCombination, Result
+from .routine import same_night_violations
+from .texts import unique
+
+
+class SafetyInvariantError(AssertionError):
+    """Resolution produced a plan that breaks a safety invariant: a bug, never bad input."""
+
+
+def allowed(proposals: Proposals) -> list[str]:
+    """Recommended ids that no rule avoided: avoid always wins."""
+    return [tid for tid in proposals.recommended if tid not in proposals.avoided]
+
+
+def split_combinations(proposals: Proposals) -> tuple[dict[str, Proposal], list[DroppedCombination]]:
+    """The combinations whose every component stands alone, and the others with why."""
+    kept: dict[str, Proposal] = {}
+    dropped: list[DroppedCombination] = []
+    for cid, p in proposals.combinations.items():
+        blocked = [c for c in p.components if c in proposals.avoided]
+        missing = [c for c in p.components if c not in proposals.recommended]
+        if blocked:
+            reason = "avoided for this patient: " + ", ".join(blocked)
+        elif missing:
+            reason = "not recommended on their own: " + ", ".join(missing)
+        else:
+            kept[cid] = p
+            continue
+        dropped.append(DroppedCombination(cid, unique(p.rules), reason))
+    return kept, dropped
+
+
+def check_invariants(result: Result, kb: KnowledgeBase) -> None:
+    """Raise :class:`SafetyInvariantError` if the finished plan breaks an invariant."""
+    avoided = {a.id for a in result.avoid}
+    for r in result.recommendations:
+        for tid in (r.id, *r.components):
+            if tid in avoided:
+                raise SafetyInvariantError(f"{tid} is both avoided and recommended (in {r.id})")
+    singles = {r.id for r in result.recommendations if r.kind != "combination"}
+    for r in result.recommendations:
+        if r.kind == "combination" and not set(r.components) <= singles:
+            raise SafetyInvariantError(f"combination {r.id} has a component that is not recommended")
+    clashes = same_night_violations(result.routine, kb.treatments)
+    if clashes:
+        raise SafetyInvariantError("routine puts incompatible items on one night: " + "; ".join(clashes))

@@ -1,0 +1,36 @@
+"""Merging the texts of rules that fired several times into one sentence each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..knowledge.wording import fill
+from ..session.records import ActionRecord
+
+
+def unique(items: Iterable[str]) -> tuple[str, ...]:
+    """The non-empty items, first occurrence kept, in order."""
+    return tuple(dict.fromkeys(i for i in items if i))
+
+
+def _join_words(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def merge_texts(actions: Iterable[ActionRecord], *, separate: bool = False) -> Any:
+    """One sentence per rule text, however many times the rule fired.
+
+    A rule that fires once per input item would otherwise repeat itself ("... on
+    the first area. ... on the second area."); instead the words its variables
+    became are gathered: "... on the first and second areas".
+    """
+    groups: dict[str, dict[str, list[str]]] = {}
+    for action in actions:
+        words = groups.setdefault(action.template or action.text, {})
+        for name, label in action.labels.items():
+            if label not in words.setdefault(name, []):
+                words[name].append(label)
+    texts = [fill(template, {k: _join_words(v) for k, v in words.items()}) for template, words in groups.items()]
+    texts = list(unique(texts))
+    return texts if separate else " ".join(texts)
