@@ -1,7 +1,9 @@
 """The ``cicatrix`` command line: one click group, one small module per command.
 
 Commands are imported only when they run, so `cicatrix consult` does not pay
-for the authoring toolkit. Every user-facing error is a
+for the authoring toolkit. This is the one place where outcomes become exit
+statuses: a command returns its status (0 when all is well, e.g. 1 when a test
+case fails) and never exits itself; every user-facing error is a
 :class:`~cicatrix.engine.common.errors.CicatrixError`, caught once here and printed as
 located messages with exit status 2. Anything else is a bug: a one-line message
 and exit status 1 (``CICATRIX_DEBUG=1`` shows the traceback).
@@ -39,6 +41,19 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl([(name, short) for name, (_, _, short) in COMMANDS.items()])
 
+    def invoke(self, ctx: click.Context) -> int:
+        """Run the subcommand (through nested groups) and make the status it returns the exit status.
+
+        click ignores a command's return value when it runs standalone (as under
+        ``click.testing.CliRunner``), so a non-zero status is raised as click's
+        ``Exit``, which both modes turn into that exit status.
+        """
+        status = super().invoke(ctx)
+        status = status if isinstance(status, int) else 0
+        if status:
+            ctx.exit(status)
+        return status
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="cicatrix", prog_name="cicatrix", message="%(prog)s %(version)s")
@@ -60,8 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="cicatrix", standalone_mode=False)
     except CicatrixError as exc:
-        if exc.problems:
-            click.echo(exc.render(), err=True)
+        click.echo(exc.render(), err=True)
         count = len(exc.problems)
         if count > 1:
             click.echo(f"cicatrix: {count} problems", err=True)

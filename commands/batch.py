@@ -12,9 +12,10 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -116,7 +117,7 @@ def command(
     window: int,
     progress: bool | None,
     kb_dir: Path | None,
-) -> None:
+) -> int:
     """Consult every patient in INPUT (JSON lines, YAML documents or CSV; - for stdin).
 
     Each output line is the object `consult --format json` prints for that patient,
@@ -138,33 +139,25 @@ def command(
         if show and fmt in ("auto", "jsonl", "csv") and not input_file.endswith((".yaml", ".yml"))
         else None
     )
-    sink, tmp = _open_output(output)
     failed = done = 0
-    bar = _progress(show, total)
-    try:
-        records = ((line, data, problem, input_file) for line, data, problem in _records(input_file, fmt, kb))
-        for line_text, error in _run(records, jobs, window, kb_dir):
-            sink.write(line_text + "\n")
-            done += 1
-            if error:
-                failed += 1
-                click.echo(error, err=True)
+    with _output(output) as sink:
+        bar = _progress(show, total)
+        try:
+            records = ((line, data, problem, input_file) for line, data, problem in _records(input_file, fmt, kb))
+            for line_text, error in _run(records, jobs, window, kb_dir):
+                sink.write(line_text + "\n")
+                done += 1
+                if error:
+                    failed += 1
+                    click.echo(error, err=True)
+                if bar:
+                    bar.advance(1)
+            sink.flush()
+        finally:
             if bar:
-                bar.advance(1)
-        sink.flush()
-        if tmp is not None:
-            sink.close()
-            os.replace(tmp, output)
-            tmp = None
-    finally:
-        if bar:
-            bar.stop()
-        if tmp is not None:
-            sink.close()
-            Path(tmp).unlink(missing_ok=True)
+                bar.stop()
     click.echo(f"{done} record(s), {failed} failed", err=True)
-    if failed:
-        sys.exit(2)
+    return 2 if failed else 0
 
 
 def _run(
@@ -189,18 +182,13 @@ def _run(
                 yield text, error
 
 
-def _open_output(output: Path | None):
+def _output(output: Path | None) -> AbstractContextManager[IO[str]]:
+    """Standard output, or ``output`` written atomically: replaced only once every line is in."""
     if output is None:
-        return sys.stdout, None
-    import tempfile
+        return nullcontext(sys.stdout)
+    from ..engine.common.files import atomic_output
 
-    directory = output.parent if str(output.parent) else Path(".")
-    if not directory.is_dir():
-        from ..engine.common.errors import CicatrixError
-
-        raise CicatrixError.about(str(output), f"the folder {str(directory)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=directory)
-    return os.fdopen(fd, "w", encoding="utf-8"), tmp
+    return atomic_output(output)
 
 
 def _progress(show: bool, total: int | None):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from .options import kb_option, write_atomically
+from ..engine.common.files import write_atomically
+from .options import kb_option
 
 
 @click.command("consult")
@@ -60,7 +61,7 @@ def command(
     explain: bool,
     width: int | None,
     kb_dir: Path | None,
-) -> None:
+) -> int:
     """Run a consultation on PATIENT_FILE (YAML or JSON), or ask the questions, and print the plan.
 
     With no PATIENT_FILE the consultation is interactive: answer each question,
@@ -81,47 +82,21 @@ def command(
       cicatrix consult patient.yaml --format markdown -o plan.md
     """
     from ..engine.knowledge.cache import load_cached as load
-    from ..engine.patient.reader import read
     from ..engine.resolve.contract import to_dict
     from ..engine.resolve.resolver import plan
     from ..engine.session.session import Session
 
     kb = load(kb_dir)
-    if patient_file is not None and (interactive or save):
-        raise click.UsageError("--interactive and --save are for consultations without a patient file")
-    if patient_file is None:
-        patient, patient_file = _interview(kb, interactive, save)
-    else:
-        patient = read(patient_file, kb)
+    found = _patient(kb, patient_file, interactive, save)
+    if found is None:
+        return 1  # the person stopped the questionnaire
+    patient, patient_file = found
     result = plan(Session(kb), patient)
     result_json = to_dict(result)
-    how = None
-    if explain and fmt != "json":
-        from ..engine.explain.how import how as how_tree
-        from ..engine.explain.tracefile import from_result
-
-        trace = from_result(kb, result, result_json, str(patient_file))
-        how = {r.id: how_tree(trace, r.id) for r in result.recommendations}
+    how = _how(kb, result, result_json, patient_file) if explain and fmt != "json" else None
     if width is None:
         width = min(shutil.get_terminal_size((88, 24)).columns, 100) if output is None else 88
-    if fmt == "json":
-        from ..render.json import render as render_json
-
-        text = render_json(result_json)
-    elif fmt == "markdown":
-        from ..render.markdown import render as render_markdown
-
-        text = render_markdown(result, kb, how)
-    else:
-        from ..render.text import render as render_text
-
-        text = render_text(result, kb, width=width)
-        if how:
-            from ..render.tree import render as render_tree
-
-            text += "\nHOW EACH RECOMMENDATION WAS CONCLUDED\n"
-            for r in result.recommendations:
-                text += "\n" + render_tree(how[r.id], width)
+    text = _render(fmt, kb, result, result_json, how, width)
     if trace_file is not None:
         from ..engine.explain.tracefile import render as render_trace
 
@@ -130,10 +105,53 @@ def command(
         write_atomically(output, text)
     else:
         click.echo(text, nl=False)
+    return 0
+
+
+def _patient(kb, patient_file: Path | None, interactive: bool, save: Path | None):
+    """(patient, where it came from), read from PATIENT_FILE or asked; None when the person quits."""
+    if patient_file is not None and (interactive or save):
+        raise click.UsageError("--interactive and --save are for consultations without a patient file")
+    if patient_file is None:
+        return _interview(kb, interactive, save)
+    from ..engine.patient.reader import read
+
+    return read(patient_file, kb), patient_file
+
+
+def _how(kb, result, result_json, patient_file: Path) -> dict:
+    """How each recommendation was concluded, as trees for --explain."""
+    from ..engine.explain.how import how as how_tree
+    from ..engine.explain.tracefile import from_result
+
+    trace = from_result(kb, result, result_json, str(patient_file))
+    return {r.id: how_tree(trace, r.id) for r in result.recommendations}
+
+
+def _render(fmt: str, kb, result, result_json, how: dict | None, width: int) -> str:
+    """The plan in the chosen format, with the --explain trees when there are any."""
+    if fmt == "json":
+        from ..render.json import render as render_json
+
+        return render_json(result_json)
+    if fmt == "markdown":
+        from ..render.markdown import render as render_markdown
+
+        return render_markdown(result, kb, how)
+    from ..render.text import render as render_text
+
+    text = render_text(result, kb, width=width)
+    if how:
+        from ..render.tree import render as render_tree
+
+        text += "\nHOW EACH RECOMMENDATION WAS CONCLUDED\n"
+        for r in result.recommendations:
+            text += "\n" + render_tree(how[r.id], width)
+    return text
 
 
 def _interview(kb, forced: bool, save: Path | None):
-    """Ask the questionnaire, then validate and (optionally) save the answers."""
+    """Ask the questionnaire, then validate and (optionally) save the answers; None when the person quits."""
     import sys
 
     import yaml
@@ -149,7 +167,7 @@ def _interview(kb, forced: bool, save: Path | None):
         answers = dialogue.run(kb, questionnaire)
     except dialogue.Quit:
         click.echo("\nStopped; nothing was saved.", err=True)
-        sys.exit(1)
+        return None
     data = to_patient(questionnaire, answers)
     patient = from_data(data, kb, source=str(save) if save else "<answers>")
     if save is not None:

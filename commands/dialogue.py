@@ -126,7 +126,7 @@ def run(kb: KnowledgeBase, q: Questionnaire) -> dict[Key, Any]:
             titles_shown.add(group.template)
             click.echo(f"\n{group.title}" + (f": {group.intro}" if group.intro else ""))
         if question is not None and group.many and key[2] == group.questions[0].field and key[1] > 0:
-            click.echo(f"\nScar group {key[1] + 1}:")
+            click.echo(f"\n{group.template.capitalize()} group {key[1] + 1}:")
         text, default = _prompt_text(question, group.repeat, remembered, key)
         try:
             raw = click.prompt(text, default=default or None, show_default=bool(default))
@@ -134,51 +134,66 @@ def run(kb: KnowledgeBase, q: Questionnaire) -> dict[Key, Any]:
             raise Quit from None
         word = raw.strip().lower()
         if question is not None and _is_answer(question, raw):
-            word = ""  # "back" is also a body site: a valid answer wins; "<" always goes back
-        if word in ("quit", "exit", ":quit"):
-            raise Quit
-        if word in ("?", "help", ":help"):
-            if question is not None:
-                click.echo(f"  {question.help or question.prompt}")
-                if question.spec.allowed is not None:
-                    words = [str(v) for v in question.spec.allowed]
-                    click.echo(f"  Answers: {', '.join(words)} (or their number, 1-{len(words)})")
-            else:
-                click.echo("  Answer yes to describe another type of scar or another area.")
-            click.echo("  Type why to see which rules use this answer, back to change the previous answer,")
-            click.echo("  quit to stop.")
+            word = ""  # a word such as "back" may be a valid answer: a valid answer wins; "<" always goes back
+        if _command(kb, word, question, group.intro, answers, history):
             continue
-        if word in ("why", ":why"):
-            if question is None:
-                click.echo("  More groups let the plan treat each scar type and area on its own terms.")
-            else:
-                for line in _why(kb, question):
-                    click.echo(line)
-            continue
-        if word in ("back", "<", ":back"):
-            if not history:
-                click.echo("  This is the first question.")
-                continue
-            previous = history.pop()
-            del answers[previous]
-            click.echo("  Back to the previous question.")
-            continue
-        if question is None:
-            if word in ("y", "yes"):
-                value: Any = True
-            elif word in ("n", "no", ""):
-                value = False
-            else:
-                click.echo("  Please answer yes or no.")
-                continue
+        value = _value(question, word, raw)
+        if value is not _NO_ANSWER:
+            answers[key] = remembered[key] = value
+            history.append(key)
+
+
+_NO_ANSWER = object()
+
+
+def _command(
+    kb: KnowledgeBase, word: str, question: Question | None, intro: str, answers: dict[Key, Any], history: list[Key]
+) -> bool:
+    """Carry out a special word (quit, help, why, back); False when ``word`` is none."""
+    if word in ("quit", "exit", ":quit"):
+        raise Quit
+    if word in ("?", "help", ":help"):
+        if question is not None:
+            click.echo(f"  {question.help or question.prompt}")
+            if question.spec.allowed is not None:
+                words = [str(v) for v in question.spec.allowed]
+                click.echo(f"  Answers: {', '.join(words)} (or their number, 1-{len(words)})")
         else:
-            try:
-                value = parse(question, raw)
-            except BadAnswer as exc:
-                click.echo(f"  {exc}. Try again, or type ? for help.")
-                continue
-        answers[key] = remembered[key] = value
-        history.append(key)
+            click.echo(f"  Answer yes to describe another group. {intro}".rstrip())
+        click.echo("  Type why to see which rules use this answer, back to change the previous answer,")
+        click.echo("  quit to stop.")
+        return True
+    if word in ("why", ":why"):
+        if question is None:
+            click.echo("  More groups let the plan treat each group on its own terms.")
+        else:
+            for line in _why(kb, question):
+                click.echo(line)
+        return True
+    if word in ("back", "<", ":back"):
+        if not history:
+            click.echo("  This is the first question.")
+        else:
+            del answers[history.pop()]
+            click.echo("  Back to the previous question.")
+        return True
+    return False
+
+
+def _value(question: Question | None, word: str, raw: str) -> Any:
+    """The parsed answer, or ``_NO_ANSWER`` after saying what was wrong with it."""
+    if question is None:
+        if word in ("y", "yes"):
+            return True
+        if word in ("n", "no", ""):
+            return False
+        click.echo("  Please answer yes or no.")
+        return _NO_ANSWER
+    try:
+        return parse(question, raw)
+    except BadAnswer as exc:
+        click.echo(f"  {exc}. Try again, or type ? for help.")
+        return _NO_ANSWER
 
 
 def require_terminal(stdin_is_tty: bool, forced: bool) -> None:

@@ -34,7 +34,7 @@ def group() -> None:
 )
 @click.option("--fact", help="Only firings that matched or asserted this fact id.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def show(trace_file: Path, rule_pattern: str | None, fact: str | None, fmt: str) -> None:
+def show(trace_file: Path, rule_pattern: str | None, fact: str | None, fmt: str) -> int:
     """Every firing in order: rule, salience, matched facts, bindings, what it did."""
     from ..engine.common.errors import CicatrixError, did_you_mean
     from ..engine.explain.tracefile import read
@@ -61,12 +61,13 @@ def show(trace_file: Path, rule_pattern: str | None, fact: str | None, fmt: str)
         timeline.render_rich(trace, firings)
     else:
         click.echo(timeline.render_plain(trace, firings), nl=False)
+    return 0
 
 
 @group.command("how")
 @TRACE
 @click.argument("conclusion", metavar="ID")
-def how(trace_file: Path, conclusion: str) -> None:
+def how(trace_file: Path, conclusion: str) -> int:
     """How ID was concluded: rules and facts, down to the patient's input.
 
     ID is a recommendation (e.g. tca_cross or tca_cross+microneedling), an avoided
@@ -77,24 +78,26 @@ def how(trace_file: Path, conclusion: str) -> None:
     from ..render.tree import render
 
     click.echo(render(how_tree(read(trace_file), conclusion)), nl=False)
+    return 0
 
 
 @group.command("why-not")
 @TRACE
 @click.argument("treatment", metavar="ID")
-def why_not(trace_file: Path, treatment: str) -> None:
+def why_not(trace_file: Path, treatment: str) -> int:
     """Why ID was not recommended: each rule that could have, and what did not hold."""
     from ..engine.explain.tracefile import read
     from ..engine.explain.why_not import why_not as why_not_tree
     from ..render.tree import render
 
     click.echo(render(why_not_tree(read(trace_file), treatment)), nl=False)
+    return 0
 
 
 @group.command("replay")
 @TRACE
 @kb_option
-def replay(trace_file: Path, kb_dir: Path | None) -> None:
+def replay(trace_file: Path, kb_dir: Path | None) -> int:
     """Re-resolve the trace's firings and check the plan is the one it recorded."""
     from ..engine.common.errors import CicatrixError
     from ..engine.explain.replay import replay as replay_trace
@@ -114,5 +117,6 @@ def replay(trace_file: Path, kb_dir: Path | None) -> None:
         click.echo("The replayed plan differs from the recorded one:", err=True)
         for d in differences:
             click.echo(f"  {d}", err=True)
-        sys.exit(1)
+        return 1
     click.echo(f"ok: {len(trace.firings)} firings replay to the recorded plan")
+    return 0

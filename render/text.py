@@ -9,8 +9,9 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from ..engine.common.numbers import plain
 from ..engine.knowledge.model import KnowledgeBase
-from ..engine.resolve.result import Recommendation, Result
+from ..engine.resolve.result import Recommendation, Result, Routine
 
 _SECTIONS = (
     ("prerequisite", "First"),
@@ -24,7 +25,7 @@ _TIER_WORDS = {"first_line": "first line", "second_line": "second line", "adjunc
 def _days(r: Recommendation) -> str:
     if r.downtime_days is None:
         return ""
-    lo, hi = (int(d) if float(d).is_integer() else d for d in r.downtime_days)
+    lo, hi = (plain(d) for d in r.downtime_days)
     if hi == 0:
         return "none"
     return f"{lo} day{'s' if lo != 1 else ''}" if lo == hi else f"{lo}-{hi} days"
@@ -77,13 +78,26 @@ def input_summary(result: Result, kb: KnowledgeBase) -> list[str]:
 
 
 def render(result: Result, kb: KnowledgeBase, width: int = 88) -> str:
+    """The whole plan: heading and disclaimer, input, each section, routine, avoid, notes."""
     w = _Writer(width)
     w.lines.append(f"cicatrix treatment plan  ({kb.name} {kb.version})")
     w.para(result.disclaimer)
     w.heading("Input")
     for line in input_summary(result, kb):
         w.para(line, 2, hang=4)
+    _recommendations(w, result)
+    _routine(w, result.routine)
+    _avoid(w, result)
+    if result.notes:
+        w.heading("Notes")
+        for note in result.notes:
+            w.para(note, 2, "- ")
+    w.blank()
+    w.para(result.disclaimer)
+    return "\n".join(w.lines) + "\n"
 
+
+def _recommendations(w: _Writer, result: Result) -> None:
     by_section: dict[str, list[Recommendation]] = {}
     for r in result.recommendations:
         key = "procedure" if r.kind == "combination" else r.kind
@@ -94,70 +108,70 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88) -> str:
             continue
         w.heading(title)
         for r in recs:
-            kind = "combination" if r.kind == "combination" else r.kind.replace("_", " ")
-            extra = f"; for {', '.join(t.replace('_', ' ') for t in r.targets)}" if r.targets else ""
-            head = f"{r.rank}. {r.title}  [{kind}, {_TIER_WORDS[r.tier]}{extra}]"
-            if r.tier == "adjunct" and key == "procedure":
-                # Add-ons: one paragraph each, so the main plan stays readable.
-                parts = [r.explanation, *(f"Caution: {c}" for c in r.cautions)]
-                parts.append(f"Sources: {', '.join(r.citations)}.")
-                w.para(f"{head}: " + " ".join(parts), 2, hang=5)
-                continue
-            w.para(head, 2, hang=5)
-            w.para(r.explanation, 5, "Why: ")
-            if r.sequence:
-                w.para(r.sequence, 5, "Order: ")
-            if r.sessions and key == "procedure":
-                w.para(r.sessions, 5, "Sessions: ")
-            days = _days(r)
-            if days and r.kind in ("procedure", "combination"):
-                w.para(days, 5, "Downtime: ")
-            if r.expected_results:
-                w.para(r.expected_results, 5, "Expect: ")
-            for caution in r.cautions:
-                w.para(caution, 5, "Caution: ")
-            evidence = f" (evidence: {r.evidence})" if r.evidence else ""
-            w.para(", ".join(r.citations) + evidence, 5, "Sources: ")
-            w.para(", ".join(r.rules), 5, "Rules: ")
+            _recommendation(w, r, key)
 
-    routine = result.routine
-    if routine.morning or any(routine.evening.values()):
-        w.heading("Daily routine")
-        titles = {s.id: s.title for s in routine.steps.values()}
-        if routine.morning:
-            w.para(" -> ".join(titles[i] for i in routine.morning), 2, "Morning: ")
-        if any(routine.evening.values()):
-            w.lines.append("  Evening:")
-            for day, ids in routine.evening.items():
-                w.para(", ".join(titles[i] for i in ids) or "(nothing)", 4, f"{day.capitalize():<10}")
-        if routine.unscheduled:
-            names = ", ".join(titles[i] for i in routine.unscheduled)
-            w.para(
-                f"No evening is free for {names} without clashing with the items above; "
-                "ask your dermatologist which to drop or alternate.",
-                2,
-                "Note: ",
-            )
-        w.lines.append("  How to use:")
-        for step in routine.steps.values():
-            if step.how:
-                w.para(f"{step.title}: {step.how}", 4, "- ", hang=6)
 
-    if result.avoid:
-        w.heading("Avoid")
-        # One reason often strikes out several treatments: say it once.
-        groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-        for a in result.avoid:
-            groups.setdefault((a.reason, a.rules), []).append(a.title)
-        for (reason, rules), titles in groups.items():
-            w.para(f"{'; '.join(titles)}: {reason}", 2, "x ", hang=4)
-            w.para(", ".join(rules), 4, "Rules: ")
+def _recommendation(w: _Writer, r: Recommendation, section: str) -> None:
+    kind = "combination" if r.kind == "combination" else r.kind.replace("_", " ")
+    extra = f"; for {', '.join(t.replace('_', ' ') for t in r.targets)}" if r.targets else ""
+    head = f"{r.rank}. {r.title}  [{kind}, {_TIER_WORDS[r.tier]}{extra}]"
+    if r.tier == "adjunct" and section == "procedure":
+        # Add-ons: one paragraph each, so the main plan stays readable.
+        parts = [r.explanation, *(f"Caution: {c}" for c in r.cautions)]
+        parts.append(f"Sources: {', '.join(r.citations)}.")
+        w.para(f"{head}: " + " ".join(parts), 2, hang=5)
+        return
+    w.para(head, 2, hang=5)
+    w.para(r.explanation, 5, "Why: ")
+    if r.sequence:
+        w.para(r.sequence, 5, "Order: ")
+    if r.sessions and section == "procedure":
+        w.para(r.sessions, 5, "Sessions: ")
+    days = _days(r)
+    if days and r.kind in ("procedure", "combination"):
+        w.para(days, 5, "Downtime: ")
+    if r.expected_results:
+        w.para(r.expected_results, 5, "Expect: ")
+    for caution in r.cautions:
+        w.para(caution, 5, "Caution: ")
+    evidence = f" (evidence: {r.evidence})" if r.evidence else ""
+    w.para(", ".join(r.citations) + evidence, 5, "Sources: ")
+    w.para(", ".join(r.rules), 5, "Rules: ")
 
-    if result.notes:
-        w.heading("Notes")
-        for note in result.notes:
-            w.para(note, 2, "- ")
 
-    w.blank()
-    w.para(result.disclaimer)
-    return "\n".join(w.lines) + "\n"
+def _routine(w: _Writer, routine: Routine) -> None:
+    if not routine.morning and not any(routine.evening.values()):
+        return
+    w.heading("Daily routine")
+    titles = {s.id: s.title for s in routine.steps.values()}
+    if routine.morning:
+        w.para(" -> ".join(titles[i] for i in routine.morning), 2, "Morning: ")
+    if any(routine.evening.values()):
+        w.lines.append("  Evening:")
+        for day, ids in routine.evening.items():
+            w.para(", ".join(titles[i] for i in ids) or "(nothing)", 4, f"{day.capitalize():<10}")
+    if routine.unscheduled:
+        names = ", ".join(titles[i] for i in routine.unscheduled)
+        w.para(
+            f"No evening is free for {names} without clashing with the items above; "
+            "ask your dermatologist which to drop or alternate.",
+            2,
+            "Note: ",
+        )
+    w.lines.append("  How to use:")
+    for step in routine.steps.values():
+        if step.how:
+            w.para(f"{step.title}: {step.how}", 4, "- ", hang=6)
+
+
+def _avoid(w: _Writer, result: Result) -> None:
+    if not result.avoid:
+        return
+    w.heading("Avoid")
+    # One reason often strikes out several treatments: say it once.
+    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for a in result.avoid:
+        groups.setdefault((a.reason, a.rules), []).append(a.title)
+    for (reason, rules), titles in groups.items():
+        w.para(f"{'; '.join(titles)}: {reason}", 2, "x ", hang=4)
+        w.para(", ".join(rules), 4, "Rules: ")

@@ -4,6 +4,7 @@ the command line in-process and see its exit status and both output streams."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import textwrap
@@ -32,6 +33,24 @@ def kb():
 @pytest.fixture(scope="session")
 def session(kb):
     return Session(compile_kb(kb))
+
+
+@pytest.fixture(scope="session")
+def traces(tmp_path_factory):
+    """A trace and the JSON plan of every example, written through the command line."""
+    from cicatrix.engine.explain.tracefile import read
+
+    from .helpers import ALL_EXAMPLES
+
+    folder = tmp_path_factory.mktemp("traces")
+    out = {}
+    for path in ALL_EXAMPLES:
+        target = folder / (path.stem + ".json")
+        with pytest.raises(SystemExit) as info:
+            main(["consult", str(path), "--format", "json", "--trace", str(target), "-o", str(folder / "plan.json")])
+        assert info.value.code == 0
+        out[path.name] = (read(target), json.loads((folder / "plan.json").read_text()))
+    return out
 
 
 @dataclass

@@ -1,20 +1,30 @@
-"""Small helpers the tests share."""
+"""Small helpers the tests share: consulting a throw-away knowledge base, the
+bundled examples, a generator of patients for the bundled knowledge base, and the
+small knowledge bases the authoring and explanation tests break or question."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+from hypothesis import strategies as st
+
+from cicatrix.engine.explain.tracefile import Trace, read
 from cicatrix.engine.knowledge.loader import load
 from cicatrix.engine.patient.reader import from_data
 from cicatrix.engine.resolve.resolver import plan
 from cicatrix.engine.session.session import Session
 
+from .conftest import EXAMPLES, MANIFEST, ONE_RULE, TEMPLATES, TREATMENTS
 
-def consult(kb_dir: Path, data: dict[str, Any]):
+ALL_EXAMPLES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json"))
+
+
+def consult(kb_dir: Path, data: dict[str, Any], matcher: str | None = None):
     """Load a knowledge base, consult one patient, return (result, firings)."""
     kb = load(kb_dir)
-    session = Session(kb)
+    session = Session(kb, matcher=matcher)
     patient = from_data(data, kb)
     result = plan(session, patient)
     return result, result.consultation.firings
@@ -22,3 +32,164 @@ def consult(kb_dir: Path, data: dict[str, Any]):
 
 def fired(firings) -> list[str]:
     return [f.rule for f in firings]
+
+
+# --- patients for the bundled knowledge base ---------------------------------------
+
+SCAR_TYPES = ["ice_pick", "boxcar", "rolling", "hypertrophic", "keloid", "atrophic"]
+SITES = [
+    "forehead",
+    "temples",
+    "cheeks",
+    "nose",
+    "chin",
+    "jaw",
+    "neck",
+    "back",
+    "chest",
+    "shoulders",
+]
+
+scars = st.fixed_dictionaries(
+    {"type": st.sampled_from(SCAR_TYPES)},
+    optional={
+        "site": st.sampled_from(SITES),
+        "count": st.integers(1, 40),
+        "depth": st.sampled_from(["shallow", "moderate", "deep"]),
+        "width_mm": st.floats(0.2, 10, allow_nan=False),
+    },
+)
+patients = st.fixed_dictionaries(
+    {
+        "patient": st.fixed_dictionaries(
+            {},
+            optional={
+                "age": st.one_of(st.none(), st.integers(12, 90)),
+                "fitzpatrick": st.one_of(st.none(), st.integers(1, 6)),
+                "pregnant": st.booleans(),
+                "breastfeeding": st.booleans(),
+                "active_acne": st.booleans(),
+                "isotretinoin_months_ago": st.one_of(st.none(), st.integers(0, 36)),
+                "keloid_history": st.booleans(),
+                "skin_sensitivity": st.sampled_from(["normal", "sensitive", "very_sensitive"]),
+                "conditions": st.lists(
+                    st.sampled_from(["eczema", "rosacea", "broken_skin", "herpes_simplex"]),
+                    unique=True,
+                ),
+                "downtime_days": st.integers(0, 21),
+                "budget": st.sampled_from(["low", "medium", "high"]),
+            },
+        ),
+        "scars": st.lists(scars, min_size=1, max_size=4),
+    }
+)
+
+
+# --- a small knowledge base the authoring commands check ---------------------------
+
+GOOD_RULES = (
+    ONE_RULE
+    + """\
+- id: derive
+  title: derive a finding
+  when: [{scar: {depth: deep, site: $s}}]
+  then: [{assert: {finding: {kind: deep, site: $s}}}]
+  sources: [src.txt]
+- id: use-finding
+  title: use the finding
+  when: [{finding: {kind: deep}}]
+  then: [{recommend: beta, explain: deep}]
+  sources: [src.txt]
+"""
+)
+
+
+def write_kb(tmp_path: Path, rules: str, templates: str | None = None, treatments: str | None = None) -> Path:
+    """The test knowledge base with these files (rules verbatim, no dedent)."""
+    root = tmp_path / "kb"
+    (root / "rules").mkdir(parents=True)
+    (root / "kb.yaml").write_text(MANIFEST)
+    (root / "templates.yaml").write_text(templates or TEMPLATES)
+    (root / "treatments.yaml").write_text(treatments or TREATMENTS)
+    (root / "rules" / "rules.yaml").write_text(rules)
+    return root
+
+
+LOCATED = re.compile(r"^(?:error: |warning: )?(kb/[\w/.-]+\.yaml):(\d+):(\d+): \S")
+SUMMARY = re.compile(r"^(?:cicatrix: \d+ problems|\d+ error\(s\), \d+ warning\(s\))$")
+
+
+def located_files(output: str, root: Path) -> list[str]:
+    """The files an authoring command's messages name, checking every message is
+    ``file:line:column: text`` with a file of the knowledge base in ``root`` and a
+    line that file has."""
+    files = []
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines, "no output"
+    for line in lines:
+        if SUMMARY.match(line):
+            continue
+        found = LOCATED.match(line)
+        assert found, f"message without a file:line:column location: {line!r}"
+        path = root.parent / found[1]
+        assert path.is_file(), f"{line!r} names a file that does not exist"
+        assert 1 <= int(found[2]) <= path.read_text().count("\n") + 1, f"{line!r}: no such line"
+        files.append(found[1])
+    return files
+
+
+# --- a small knowledge base the explanations question ------------------------------
+
+EXPLAIN_RULES = """
+- id: derive-deep
+  title: derive deep
+  salience: 10
+  when: [{scar: {depth: deep, site: $s}}]
+  then: [{assert: {finding: {kind: deep, site: $s}}}]
+  sources: [src.txt]
+- id: alpha-for-ice-pick
+  title: alpha for deep ice pick
+  when: [{scar: {type: ice_pick, depth: deep}}]
+  then: [{recommend: alpha, explain: deep ice pick}]
+  sources: [src.txt]
+- id: alpha-from-finding
+  title: alpha from a deep finding
+  when: [{finding: {kind: deep}}]
+  then: [{recommend: alpha, explain: finding}]
+  sources: [src.txt]
+- id: beta-unless-pregnant
+  title: beta unless pregnant
+  when: [{scar: {type: boxcar}}]
+  unless: [{patient: {pregnant: true}}]
+  then: [{recommend: beta, explain: boxcar}]
+  sources: [src.txt]
+- id: gamma-for-boxcar
+  title: gamma for boxcar
+  when: [{scar: {type: boxcar}}]
+  then: [{recommend: gamma, explain: cream}]
+  sources: [src.txt]
+- id: no-gamma-in-pregnancy
+  title: no gamma in pregnancy
+  when: [{patient: {pregnant: true}}]
+  then: [{avoid: gamma, reason: not in pregnancy}]
+  sources: [src.txt]
+"""
+
+
+def trace_of(make_kb, tmp_path: Path, run_cli, patient: str) -> Trace:
+    """Consult ``patient`` (YAML) against EXPLAIN_RULES through the command line; read the trace."""
+    root = make_kb(EXPLAIN_RULES)
+    path = tmp_path / "p.yaml"
+    path.write_text(patient)
+    out = tmp_path / "t.json"
+    run = run_cli("consult", str(path), "--kb", str(root), "--trace", str(out), "--format", "json")
+    assert run.code == 0, run.err
+    return read(out)
+
+
+def texts(node) -> list[str]:
+    """Every line of an explanation tree, depth first."""
+    out = [node.text]
+    for child in node.children:
+        out += texts(child)
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,13 +13,24 @@ from ..options import kb_option
 
 @click.command("list")
 @click.option("--treatment", help="Only rules that conclude something about this treatment id.")
-@click.option("--scar-type", help="Only rules that test or target this scar type.")
+@click.option(
+    "--where",
+    "wheres",
+    metavar="FIELD=VALUE",
+    multiple=True,
+    help="Only rules that test FIELD (template.field) for VALUE, or target VALUE when FIELD is the field "
+    "kb.yaml's targets name; e.g. scar.type=ice_pick or patient.pregnant=true. Repeat to require several.",
+)
 @click.option("--file", "file_pattern", help="Only rules from files matching this glob (e.g. '*combinations*').")
 @click.option("--template", help="Only rules with a pattern on this template.")
 @kb_option
 def list_rules(
-    treatment: str | None, scar_type: str | None, file_pattern: str | None, template: str | None, kb_dir: Path | None
-) -> None:
+    treatment: str | None,
+    wheres: tuple[str, ...],
+    file_pattern: str | None,
+    template: str | None,
+    kb_dir: Path | None,
+) -> int:
     """One line per rule: id, salience, where it is defined, title."""
     from ...engine.authoring.dependencies import build
     from ...engine.common.errors import CicatrixError, Problem, did_you_mean
@@ -41,6 +53,7 @@ def list_rules(
         raise CicatrixError.about(
             "", f"--template: unknown template {template!r}" + did_you_mean(template, kb.templates)
         )
+    conditions = [_condition(kb, text) for text in wheres]
     graph = build(kb)
     shown = 0
     for rule in kb.rules:
@@ -54,24 +67,78 @@ def list_rules(
             and not fnmatchcase(Path(rule.where.file).name, file_pattern)
         ):
             continue
-        if scar_type and not _mentions(rule, scar_type):
+        if not all(_mentions(kb, rule, *condition) for condition in conditions):
             continue
         shown += 1
         click.echo(f"{rule.id:<48} {rule.salience:>4}  {rule.where!s:<36} {rule.title}")
     click.echo(f"{shown} of {len(kb.rules)} rules")
-    if not shown and scar_type:
-        click.echo(f"(no rule tests or targets the value {scar_type!r})", err=True)
+    if not shown and wheres:
+        what = wheres[0] if len(wheres) == 1 else "all of " + ", ".join(wheres)
+        click.echo(f"(no rule tests or targets {what})", err=True)
+    return 0
 
 
-def _mentions(rule, value: str) -> bool:
-    for action in rule.then:
-        if value in [str(t) for t in action.targets]:
-            return True
+def _condition(kb, text: str) -> tuple[str, str, Any]:
+    """``--where TEMPLATE.FIELD=VALUE`` -> (template, field, value as the field holds it)."""
+    from ...engine.common.errors import CicatrixError, Problem, did_you_mean
+
+    def bad(message: str) -> CicatrixError:
+        return CicatrixError([Problem("", None, None, "--where", message)])
+
+    field_text, equals, raw = text.partition("=")
+    template_name, dot, field_name = field_text.strip().partition(".")
+    if not equals or not dot:
+        raise bad(f"expected FIELD=VALUE with FIELD as template.field (e.g. scar.type=ice_pick), got {text!r}")
+    if template_name not in kb.templates:
+        raise bad(f"unknown template {template_name!r}" + did_you_mean(template_name, kb.templates))
+    fields = kb.templates[template_name].fields
+    if field_name not in fields:
+        raise bad(f"template {template_name!r} has no field {field_name!r}" + did_you_mean(field_name, fields))
+    spec = fields[field_name]
+    value = _value(spec, raw.strip())
+    if not spec.accepts(value):
+        raise bad(
+            f"{raw.strip()!r} is not a value of {field_text.strip()}: expected {spec.describe_allowed()}"
+            + did_you_mean(raw.strip(), spec.allowed or ())
+        )
+    return template_name, field_name, value
+
+
+def _value(spec, text: str) -> Any:
+    """The command line's text as the field's type holds it (a list field: one item)."""
+    lowered = text.lower()
+    if lowered in ("null", "none") and spec.nullable:
+        return None
+    if spec.type == "boolean":
+        return {"true": True, "yes": True, "false": False, "no": False}.get(lowered, text)
+    if spec.type in ("integer", "number"):
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return int(number) if number.is_integer() else number
+    return text
+
+
+def _mentions(kb, rule, template: str, field: str, value: Any) -> bool:
+    """Whether ``rule`` tests ``template.field`` for ``value`` or, for the targets field, targets it."""
+    from ...engine.knowledge.constraints import same
+    from ...engine.knowledge.model import Var
+
+    if kb.targets == (template, field) and any(
+        not isinstance(t, Var) and same(t, value) for action in rule.then for t in action.targets
+    ):
+        return True
     for p in rule.patterns:
+        if p.template != template:
+            continue
         for c in p.constraints:
+            if c.field != field:
+                continue
             for t in c.tests:
-                values = t.value if isinstance(t.value, tuple) else (t.value,)
-                if value in values:
+                if t.op not in ("eq", "any", "in", "contains") or isinstance(t.value, Var):
+                    continue
+                if any(same(v, value) for v in (t.value if isinstance(t.value, tuple) else (t.value,))):
                     return True
     return False
 
@@ -79,7 +146,7 @@ def _mentions(rule, value: str) -> bool:
 @click.command("show")
 @click.argument("rule_id", metavar="RULE")
 @kb_option
-def show(rule_id: str, kb_dir: Path | None) -> None:
+def show(rule_id: str, kb_dir: Path | None) -> int:
     """A rule in full: where it is, what it reads, concludes and asserts, and which rules feed it or depend on it."""
     from ...engine.authoring.dependencies import build, reads
     from ...engine.common.errors import CicatrixError, Problem, did_you_mean
@@ -125,6 +192,7 @@ def show(rule_id: str, kb_dir: Path | None) -> None:
     out.append(f"  fed by      {', '.join(graph.fed_by[rule.id]) or '- (input facts only)'}")
     out.append(f"  feeds       {', '.join(graph.feeds[rule.id]) or '-'}")
     click.echo("\n".join(out))
+    return 0
 
 
 COMMANDS = [list_rules, show]

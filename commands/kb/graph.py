@@ -18,7 +18,7 @@ def _node(name: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True)
 @click.option("--treatment", help="Only the part of the graph that leads to this treatment.")
 @kb_option
-def graph(fmt: str, treatment: str | None, kb_dir: Path | None) -> None:
+def graph(fmt: str, treatment: str | None, kb_dir: Path | None) -> int:
     """Rules -> derived facts -> rules, and rules -> treatments they recommend, avoid or combine.
 
     \b
@@ -76,6 +76,7 @@ def graph(fmt: str, treatment: str | None, kb_dir: Path | None) -> None:
         lines += [f"  {_node(n)}{shape[k][0]}{n}{shape[k][1]}" for n, k in nodes.items()]
         lines += [f"  {_node(a)} -->|{label}| {_node(b)}" for a, b, label in edges]
     click.echo("\n".join(lines))
+    return 0
 
 
 COMMANDS = [graph]

@@ -12,12 +12,11 @@ from ..options import kb_option
 @click.command("lint")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @kb_option
-def lint(strict: bool, kb_dir: Path | None) -> None:
+def lint(strict: bool, kb_dir: Path | None) -> int:
     """Find rules that can never fire, treatments no rule recommends, a rule that
     recommends what it avoids, templates and fields no rule reads, and cycles of
     assertions. Errors fail (exit 2); warnings fail only with --strict."""
     from ...engine.authoring.lint import lint as run_lint
-    from ...engine.common.errors import CicatrixError
     from ...engine.knowledge.loader import load
 
     problems = run_lint(load(kb_dir))
@@ -26,8 +25,7 @@ def lint(strict: bool, kb_dir: Path | None) -> None:
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     click.echo(f"{errors} error(s), {warnings} warning(s)")
-    if errors or (strict and warnings):
-        raise CicatrixError([])
+    return 2 if errors or (strict and warnings) else 0
 
 
 COMMANDS = [lint]

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import click
 
-from ..options import kb_option, write_atomically
+from ...engine.common.files import write_atomically
+from ..options import kb_option
 
 KINDS = ("kb", "templates", "treatments", "rules", "tests", "questions", "patient")
 
 
 def schemas_for(kb_dir: Path | None) -> dict[str, dict]:
-    from ...engine.knowledge import schemas
+    from ...engine.knowledge import companion_schemas as schemas
     from ...engine.knowledge.loader import load
-    from ...engine.patient.reader import patient_schema
+    from ...engine.patient.schema import patient_schema
 
     out = dict(schemas.ALL)
     out["patient"] = patient_schema(load(kb_dir))
@@ -35,7 +36,7 @@ def render(schema: dict) -> str:
     help="Write one KIND.json per kind into this folder instead of printing.",
 )
 @kb_option
-def schema(kind: str | None, folder: Path | None, kb_dir: Path | None) -> None:
+def schema(kind: str | None, folder: Path | None, kb_dir: Path | None) -> int:
     """Print the JSON Schema (draft 2020-12) of KIND, or of every kind.
 
     The patient schema is derived from the knowledge base's templates. Point an
@@ -48,8 +49,9 @@ def schema(kind: str | None, folder: Path | None, kb_dir: Path | None) -> None:
         for name in chosen:
             write_atomically(folder / f"{name}.json", render(found[name]))
         click.echo(f"wrote {len(chosen)} schema(s) to {folder}")
-        return
+        return 0
     click.echo(render(found[kind] if kind else {name: found[name] for name in chosen}), nl=False)
+    return 0
 
 
 COMMANDS = [schema]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from ..options import kb_option
 )
 @click.option("-k", "pattern", help="Only cases whose id matches this glob or substring.")
 @kb_option
-def test(coverage: bool, min_coverage: float | None, pattern: str | None, kb_dir: Path | None) -> None:
+def test(coverage: bool, min_coverage: float | None, pattern: str | None, kb_dir: Path | None) -> int:
     """Run kb/tests/*.yaml: each case is a patient and expectations on the plan.
 
     Prints PASS or FAIL per case with what differed; exit status 1 when a case
@@ -65,10 +64,10 @@ def test(coverage: bool, min_coverage: float | None, pattern: str | None, kb_dir
         click.echo(f"{covered} of {len(fired)} rules fired ({percent:.1f}%)")
     click.echo(f"{len(cases) - failed} passed, {failed} failed")
     needed = min_coverage if min_coverage is not None else (100.0 if coverage else None)
-    if failed or (needed is not None and percent < needed):
-        if needed is not None and percent < needed:
-            click.echo(f"coverage {percent:.1f}% is below {needed:.1f}%", err=True)
-        sys.exit(1)
+    if needed is not None and percent < needed:
+        click.echo(f"coverage {percent:.1f}% is below {needed:.1f}%", err=True)
+        return 1
+    return 1 if failed else 0
 
 
 COMMANDS = [test]

@@ -12,7 +12,7 @@ from ..options import kb_option
 @click.command("treatment")
 @click.argument("treatment_id", metavar="ID", required=False)
 @kb_option
-def treatment(treatment_id: str | None, kb_dir: Path | None) -> None:
+def treatment(treatment_id: str | None, kb_dir: Path | None) -> int:
     """Everything the catalogue says about treatment ID (all ids when omitted)."""
     from ...engine.common.errors import CicatrixError, Problem, did_you_mean
     from ...engine.knowledge.loader import load
@@ -21,7 +21,7 @@ def treatment(treatment_id: str | None, kb_dir: Path | None) -> None:
     if treatment_id is None:
         for t in kb.treatments.values():
             click.echo(f"{t.id:<32} {t.kind:<13} {t.title}")
-        return
+        return 0
     if treatment_id not in kb.treatments:
         raise CicatrixError(
             [
@@ -62,6 +62,7 @@ def treatment(treatment_id: str | None, kb_dir: Path | None) -> None:
                 click.echo(f"  {label if i == 0 else '':<14}- {item}")
         elif value:
             click.echo(f"  {label:<14}{value}")
+    return 0
 
 
 COMMANDS = [treatment]

@@ -12,7 +12,7 @@ from ..options import kb_option
 
 @click.command("validate")
 @kb_option
-def validate(kb_dir: Path | None) -> None:
+def validate(kb_dir: Path | None) -> int:
     """Check every knowledge-base file against its schema and every reference in it.
 
     Reports each problem as file:line:column with what is allowed and, for a typo,
@@ -45,6 +45,7 @@ def validate(kb_dir: Path | None) -> None:
         + ("" if has_questions else ", no questions.yaml (interactive consultations unavailable)")
         + f" ({(time.perf_counter() - start) * 1000:.0f} ms)"
     )
+    return 0
 
 
 COMMANDS = [validate]

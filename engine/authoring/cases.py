@@ -15,7 +15,7 @@ from typing import Any
 
 from ..common.errors import CicatrixError, Problem, did_you_mean
 from ..documents import validate, yamlio
-from ..knowledge import schemas
+from ..knowledge import companion_schemas as schemas
 from ..knowledge.model import KnowledgeBase
 from ..patient.reader import from_document
 from ..resolve.resolver import plan

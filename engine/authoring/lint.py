@@ -58,19 +58,32 @@ def _could_produce(pattern: Pattern, values: dict) -> bool:
 
 
 def lint(kb: KnowledgeBase) -> list[Problem]:
-    return sorted(_lint(kb), key=lambda p: (p.file, p.line or 0, p.message))
+    """Every finding of every check, in file order."""
+    concluded = _concluded(kb)
+    found = [
+        *_rules_that_cannot_fire(kb, concluded),
+        *_self_contradicting_rules(kb, concluded),
+        *_unused_treatments(kb, concluded),
+        *_unread_templates(kb),
+        *_derivation_cycles(kb),
+    ]
+    return sorted(found, key=lambda p: (p.file, p.line or 0, p.message))
 
 
-def _lint(kb: KnowledgeBase) -> Iterator[Problem]:
-    asserted = _asserted(kb)
-    concluded = {"recommend": set(), "avoid": set()}
+def _concluded(kb: KnowledgeBase) -> dict[str, set[str]]:
+    """The literal treatment ids some rule recommends (alone or combined) or avoids."""
+    concluded: dict[str, set[str]] = {"recommend": set(), "avoid": set()}
     for rule in kb.rules:
         for action in rule.then:
             if action.kind in concluded and not isinstance(action.target, Var):
                 concluded[action.kind].add(action.target)
             if action.kind == "combine":
                 concluded["recommend"].update(action.components)
+    return concluded
 
+
+def _rules_that_cannot_fire(kb: KnowledgeBase, concluded: dict[str, set[str]]) -> Iterator[Problem]:
+    asserted = _asserted(kb)
     for rule in kb.rules:
         for pattern in rule.when:
             for c in pattern.constraints:
@@ -101,6 +114,10 @@ def _lint(kb: KnowledgeBase) -> Iterator[Problem]:
                                 f"can never fire: no rule concludes {pattern.template} {t.value}",
                                 "error",
                             )
+
+
+def _self_contradicting_rules(kb: KnowledgeBase, concluded: dict[str, set[str]]) -> Iterator[Problem]:
+    for rule in kb.rules:
         recommended = {a.target for a in rule.then if a.kind == "recommend"}
         for action in rule.then:
             if action.kind == "avoid" and action.target in recommended:
@@ -109,6 +126,8 @@ def _lint(kb: KnowledgeBase) -> Iterator[Problem]:
             if a.kind == "caution" and not isinstance(a.target, Var) and a.target not in concluded["recommend"]:
                 yield _problem(rule, f"cautions about {a.target}, which no rule recommends", "warning")
 
+
+def _unused_treatments(kb: KnowledgeBase, concluded: dict[str, set[str]]) -> Iterator[Problem]:
     for tid, treatment in kb.treatments.items():
         if treatment.kind == "unsafe":
             if tid not in concluded["avoid"]:
@@ -117,6 +136,8 @@ def _lint(kb: KnowledgeBase) -> Iterator[Problem]:
         if tid not in concluded["recommend"]:
             yield _problem(treatment, f"no rule recommends treatment {tid}", "warning")
 
+
+def _unread_templates(kb: KnowledgeBase) -> Iterator[Problem]:
     read_fields: dict[str, set[str]] = {}
     for rule in kb.rules:
         for pattern in rule.patterns:
@@ -131,10 +152,14 @@ def _lint(kb: KnowledgeBase) -> Iterator[Problem]:
             if fname not in read_fields[name] and template.input is None:
                 yield _problem(template, f"no rule reads {name}.{fname}", "warning")
 
-    # Cycles of derivation: rule A asserts a fact rule B can match, B one that A
-    # can match... CLIPS keeps one copy of identical facts, so such loops end,
-    # but they are rarely intended and make traces hard to read. (Rules reacting
-    # to recommend/avoid conclusions are not derivations and are left out.)
+
+def _derivation_cycles(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Rule A asserts a fact rule B can match, B one that A can match...
+
+    CLIPS keeps one copy of identical facts, so such loops end, but they are
+    rarely intended and make traces hard to read. (Rules reacting to
+    recommend/avoid conclusions are not derivations and are left out.)
+    """
     graph = build(kb)
     reported: set[frozenset[str]] = set()
     for start in graph.derives_for:

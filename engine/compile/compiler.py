@@ -18,15 +18,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..knowledge.constraints import compare_values, predicate
-from ..knowledge.model import FieldSpec, KnowledgeBase, Test, Var
+from ..knowledge.model import FieldSpec, KnowledgeBase, Test, Var, bound_fields
 from ..knowledge.model import Rule as KbRule
-from ..knowledge.rule_parser import bound_fields
 from .compat import AS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, Strategy
 
 VAR_PREFIX = "v_"  # experta context names of $variables
 FACT_PREFIX = "f_"  # experta context names of the facts matched by `when` patterns
 COMPARED_PREFIX = "c_"  # experta context names of fields compared with a variable
-FACT_ID_KEY = "_fid"  # keeps two identical input facts (two equal scars) apart
+FACT_ID_KEY = "_fid"  # keeps two identical input facts (two equal items of a list) apart
 
 
 class FiringListener(Protocol):
@@ -190,7 +189,7 @@ def _join_order(rule: KbRule, input_templates: frozenset[str]) -> list[tuple[int
     Which facts a rule matches does not depend on the order of its patterns, but
     the work does: a join whose left side is empty ignores right tokens cheaply
     (see matcher.py), so putting the narrowest pattern on the left keeps broad
-    patterns (a person, every scar) from reaching hundreds of joins. Each pattern
+    patterns (the one person, every item of a list) from reaching hundreds of joins. Each pattern
     keeps its binding name ``f_<its position in the rule>``, so traces still list
     matched facts in the author's order.
     """

@@ -25,10 +25,10 @@ _TYPE_WORDS = {
 }
 
 _PATTERN_WORDS = {
-    "^[a-z][a-z0-9_]*$": "a lower-case identifier such as 'tca_cross' (letters, digits, _)",
-    "^[a-z0-9][a-z0-9_./-]*$": "a lower-case rule id such as 'ice-pick/tca-cross'",
+    "^[a-z][a-z0-9_]*$": "a lower-case identifier such as 'first_choice' (letters, digits, _)",
+    "^[a-z0-9][a-z0-9_./-]*$": "a lower-case rule id such as 'group/first-choice'",
     "^\\$[a-z_][a-z0-9_]*$": "a variable such as '$site'",
-    "^(\\$[a-z_][a-z0-9_]*|[a-z][a-z0-9_]*)$": "a treatment id such as 'tca_cross' or a variable",
+    "^(\\$[a-z_][a-z0-9_]*|[a-z][a-z0-9_]*)$": "a treatment id such as 'first_choice' or a variable",
     "^[^#\\s]+(#[^\\s]+)?$": "a source such as 'file.txt' or 'file.txt#section'",
 }
 
@@ -88,78 +88,84 @@ def check(doc: Document, schema: dict[str, Any], root: tuple[Any, ...] = ()) -> 
 
 
 def _convert(doc: Document, error: Any, root: tuple[Any, ...]) -> Iterator[Problem]:
+    """One jsonschema error as problems in an author's words (one handler per keyword)."""
     path = (*root, *error.absolute_path)
-    kind = error.validator
-    value = error.instance
-    schema = error.schema
-    if kind == "additionalProperties" and isinstance(value, dict):
-        allowed = list(schema.get("properties", {}))
-        for key in value:
-            if key in allowed:
-                continue
-            if allowed:
-                expected = "expected one of: " + ", ".join(allowed)
-                yield doc.problem(
-                    (*path, key),
-                    f"unknown key {key!r}; {expected}{did_you_mean(key, allowed)}",
-                    key=True,
-                )
-            else:
-                yield doc.problem((*path, key), f"unknown key {key!r}", key=True)
+    handler = _HANDLERS.get(error.validator)
+    if handler is None:  # pragma: no cover - a keyword the schemas do not use
+        yield doc.problem(path, error.message)
         return
-    if kind == "required":
-        for name in error.validator_value:
-            if isinstance(value, dict) and name not in value:
-                yield doc.problem(path, f"missing required key {name!r}")
+    yield from handler(doc, error, path, root)
+
+
+def _additional_properties(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
+    value, schema = error.instance, error.schema
+    if not isinstance(value, dict):
+        yield doc.problem(path, error.message)
         return
-    if kind == "enum":
-        options = error.validator_value
-        yield doc.problem(
-            path,
-            f"{short(value)} is not allowed; expected one of: "
-            + ", ".join("null" if o is None else str(o) for o in options)
-            + did_you_mean(value, [o for o in options if o is not None]),
-        )
-        return
-    if kind == "type":
-        wanted = error.validator_value
-        wanted = wanted if isinstance(wanted, list) else [wanted]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
-        yield doc.problem(path, f"expected {words}, got {_got(value)}")
-        return
-    if kind == "pattern":
-        words = _PATTERN_WORDS.get(error.validator_value, f"text matching {error.validator_value}")
-        yield doc.problem(path, f"{short(value)} is not {words}")
-        return
-    if kind == "propertyNames":
-        for sub in error.context:
-            words = _PATTERN_WORDS.get(sub.validator_value, "a valid name")
-            yield doc.problem((*path, sub.instance), f"{sub.instance!r} is not {words}", key=True)
-        return
-    if kind in ("minItems", "minProperties", "minLength"):
-        what = {"minItems": "item", "minProperties": "entry", "minLength": "character"}[kind]
-        n = error.validator_value
-        yield doc.problem(path, f"expected at least {n} {what}{'s' if n != 1 else ''}")
-        return
-    if kind == "maxProperties":
-        n = error.validator_value
-        keys = ", ".join(map(str, value)) if isinstance(value, dict) else ""
-        yield doc.problem(
-            path,
-            f"expected exactly {n} key{'s' if n != 1 else ''} here, found {len(value)}: {keys}",
-        )
-        return
-    if kind in ("minimum", "maximum"):
-        bound = "at least" if kind == "minimum" else "at most"
-        yield doc.problem(path, f"expected {bound} {error.validator_value}, got {short(value)}")
-        return
-    if kind == "uniqueItems":
-        yield doc.problem(path, "the items must not repeat")
-        return
-    if kind == "anyOf":
-        yield from _convert_any_of(doc, error, path, root)
-        return
-    yield doc.problem(path, error.message)  # pragma: no cover - a validator we do not use
+    allowed = list(schema.get("properties", {}))
+    for key in value:
+        if key in allowed:
+            continue
+        if allowed:
+            expected = "expected one of: " + ", ".join(allowed)
+            yield doc.problem((*path, key), f"unknown key {key!r}; {expected}{did_you_mean(key, allowed)}", key=True)
+        else:
+            yield doc.problem((*path, key), f"unknown key {key!r}", key=True)
+
+
+def _required(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
+    for name in error.validator_value:
+        if isinstance(error.instance, dict) and name not in error.instance:
+            yield doc.problem(path, f"missing required key {name!r}")
+
+
+def _enum(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
+    options = error.validator_value
+    yield doc.problem(
+        path,
+        f"{short(error.instance)} is not allowed; expected one of: "
+        + ", ".join("null" if o is None else str(o) for o in options)
+        + did_you_mean(error.instance, [o for o in options if o is not None]),
+    )
+
+
+def _type(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
+    wanted = error.validator_value
+    wanted = wanted if isinstance(wanted, list) else [wanted]
+    words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+    yield doc.problem(path, f"expected {words}, got {_got(error.instance)}")
+
+
+def _pattern(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
+    words = _PATTERN_WORDS.get(error.validator_value, f"text matching {error.validator_value}")
+    yield doc.problem(path, f"{short(error.instance)} is not {words}")
+
+
+def _property_names(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
+    for sub in error.context:
+        words = _PATTERN_WORDS.get(sub.validator_value, "a valid name")
+        yield doc.problem((*path, sub.instance), f"{sub.instance!r} is not {words}", key=True)
+
+
+def _at_least(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
+    what = {"minItems": "item", "minProperties": "entry", "minLength": "character"}[error.validator]
+    n = error.validator_value
+    yield doc.problem(path, f"expected at least {n} {what}{'s' if n != 1 else ''}")
+
+
+def _max_properties(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
+    n, value = error.validator_value, error.instance
+    keys = ", ".join(map(str, value)) if isinstance(value, dict) else ""
+    yield doc.problem(path, f"expected exactly {n} key{'s' if n != 1 else ''} here, found {len(value)}: {keys}")
+
+
+def _bound(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
+    bound = "at least" if error.validator == "minimum" else "at most"
+    yield doc.problem(path, f"expected {bound} {error.validator_value}, got {short(error.instance)}")
+
+
+def _unique_items(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
+    yield doc.problem(path, "the items must not repeat")
 
 
 def _convert_any_of(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
@@ -199,3 +205,21 @@ def _describe(schema: dict[str, Any]) -> str:
     if set(wanted) >= {"string", "number"}:
         return "a plain value"
     return " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+
+
+_HANDLERS = {
+    "additionalProperties": _additional_properties,
+    "required": _required,
+    "enum": _enum,
+    "type": _type,
+    "pattern": _pattern,
+    "propertyNames": _property_names,
+    "minItems": _at_least,
+    "minProperties": _at_least,
+    "minLength": _at_least,
+    "maxProperties": _max_properties,
+    "minimum": _bound,
+    "maximum": _bound,
+    "uniqueItems": _unique_items,
+    "anyOf": lambda doc, error, path, root: _convert_any_of(doc, error, path, root),
+}

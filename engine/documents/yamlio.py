@@ -127,6 +127,17 @@ class _Builder:
         return self.loader.construct_object(node, deep=True)
 
 
+def syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
+    """A YAML syntax error as a located problem (shared by every reader of YAML)."""
+    mark = exc.problem_mark or exc.context_mark
+    reason = exc.problem or exc.context or "malformed YAML"
+    if exc.context and exc.problem:
+        reason = f"{exc.problem} ({exc.context})"
+    return Problem(
+        file, mark.line + 1 if mark else None, mark.column + 1 if mark else None, "", f"not valid YAML: {reason}"
+    )
+
+
 def parse(text: str, file: str) -> Document:
     """Parse one YAML/JSON document, raising :class:`CicatrixError` with positions."""
     doc = Document(file=file, data=None)
@@ -137,21 +148,7 @@ def parse(text: str, file: str) -> Document:
         if node is not None:
             doc.data = _Builder(loader, doc, problems).build(node, ())
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        reason = exc.problem or exc.context or "malformed YAML"
-        if exc.context and exc.problem:
-            reason = f"{exc.problem} ({exc.context})"
-        raise CicatrixError(
-            [
-                Problem(
-                    file,
-                    mark.line + 1 if mark else None,
-                    mark.column + 1 if mark else None,
-                    "",
-                    f"not valid YAML: {reason}",
-                )
-            ]
-        ) from None
+        raise CicatrixError([syntax_problem(exc, file)]) from None
     except yaml.YAMLError as exc:
         raise CicatrixError.about(file, f"not valid YAML: {exc}") from None
     finally:

@@ -132,8 +132,8 @@ def first_failure(trace: Trace, rule: TraceRule, depth: int = 0) -> Node | None:
 
     When that condition needs a derived fact nobody asserted, the rules that
     could have asserted it are explained in turn (a few levels deep), so the
-    answer reaches the patient's own facts: "no finding of isolated deep scars"
-    becomes "scar #1 count is 8; the rule needs at most 5".
+    answer reaches the patient's own facts: "no derived finding X" becomes
+    "item #1 count is 8; the rule needs at most 5".
     """
     best: list[_Failure] = []
     if _search(trace, rule, 0, {}, [], best):

@@ -16,13 +16,14 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 
 from .files import BUNDLED_KB, digest
 from .model import KnowledgeBase
 
 FORMAT = 1
+ENGINE = Path(__file__).resolve().parent.parent
+LOAD_PATH = ("common", "documents", "knowledge")  # the stages whose code builds what is cached
 
 
 def cache_dir() -> Path:
@@ -32,11 +33,21 @@ def cache_dir() -> Path:
     return Path(base) / "cicatrix"
 
 
-def _model_stamp() -> str:
-    """What the pickled objects are made of: a new cicatrix with other classes misses."""
-    from . import model
+def _code_stamp(engine: Path = ENGINE) -> str:
+    """What made the cached objects: this cicatrix version and the code of the load path.
 
-    return hashlib.sha256(Path(model.__file__).read_bytes()).hexdigest()[:16]
+    The pickled knowledge base is built by the modules of the stages before
+    compilation (``common``, ``documents``, ``knowledge``); a change to any of them,
+    even one that keeps the class definitions, may build other objects, so their
+    bytes are part of the key, with the package version beside them.
+    """
+    from .. import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    for stage in LOAD_PATH:
+        for module in sorted((engine / stage).glob("*.py")):
+            h.update(module.name.encode() + b"\0" + module.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def load_cached(root: Path | str | None = None) -> KnowledgeBase:
@@ -47,7 +58,7 @@ def load_cached(root: Path | str | None = None) -> KnowledgeBase:
         return load_fresh(root)
     wanted = digest(root)
     key = hashlib.sha256(
-        f"{FORMAT}|{wanted}|{root.resolve()}|{_model_stamp()}|{sys.version_info[:2]}".encode()
+        f"{FORMAT}|{wanted}|{root.resolve()}|{_code_stamp()}|{sys.version_info[:2]}".encode()
     ).hexdigest()[:32]
     path = cache_dir() / f"kb-{key}.pickle"
     try:
@@ -66,11 +77,12 @@ def load_cached(root: Path | str | None = None) -> KnowledgeBase:
 
 def _store(path: Path, kb: KnowledgeBase) -> None:
     """Best effort: a read-only home or a full disk must not break a consultation."""
+    from ..common.errors import CicatrixError
+    from ..common.files import atomic_output
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".kb-", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
+        with atomic_output(path, "wb") as handle:
             pickle.dump(kb, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
+    except (OSError, CicatrixError):  # CicatrixError: the folder vanished after mkdir
         return

@@ -64,7 +64,7 @@ def holds(test: Test, value: Any, bindings: dict[str, Any]) -> bool:
 
 
 def words(test: Test, spec: FieldSpec | None, bindings: dict[str, Any] | None = None) -> str:
-    """What a test asks for, as a person would say it ("moderate or deep", "at most 6")."""
+    """What a test asks for, as a person would say it ("red or blue", "at most 6")."""
 
     def label(v: Any) -> str:
         return spec.label(v) if spec is not None else str(v)

@@ -8,6 +8,7 @@ loader without the loader importing the cache.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 BUNDLED_KB = Path(__file__).resolve().parent.parent.parent / "kb"
@@ -19,12 +20,24 @@ def knowledge_files(root: Path) -> list[Path]:
     return [root / "kb.yaml", root / "templates.yaml", root / "treatments.yaml", *rules]
 
 
-def digest(root: Path) -> str:
+def digest_of(parts: Iterable[tuple[str, bytes]]) -> str:
+    """The knowledge base's digest from (relative path, bytes) pairs in file order.
+
+    The one definition: the loader feeds it the bytes it already read, the cache
+    the bytes it reads to look for a stored copy, and plans report it.
+    """
     h = hashlib.sha256()
+    for name, raw in parts:
+        h.update(name.encode() + b"\0" + raw + b"\0")
+    return "sha256:" + h.hexdigest()
+
+
+def digest(root: Path) -> str:
+    """The digest of the knowledge base in ``root`` (unreadable files are left out)."""
+    parts = []
     for path in knowledge_files(root):
         try:
-            raw = path.read_bytes()
+            parts.append((path.relative_to(root).as_posix(), path.read_bytes()))
         except OSError:
             continue
-        h.update(path.relative_to(root).as_posix().encode() + b"\0" + raw + b"\0")
-    return "sha256:" + h.hexdigest()
+    return digest_of(parts)

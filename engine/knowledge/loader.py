@@ -9,7 +9,6 @@ sources) would only repeat them in other words. The second pass is where
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -18,9 +17,10 @@ from typing import Any
 from ..common.errors import CicatrixError, Problem, did_you_mean
 from ..documents import validate, yamlio
 from . import schemas
-from .files import BUNDLED_KB
+from .files import BUNDLED_KB, digest_of, knowledge_files
 from .model import (
     CATALOGUE_KINDS,
+    COSTS,
     TIERS,
     FieldSpec,
     InputSpec,
@@ -48,6 +48,45 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
+class _Reader:
+    """Reads each file once: its bytes feed the digest, its data the schema check.
+
+    Problems are collected rather than raised so an author sees every broken
+    file in one pass.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.problems: list[Problem] = []
+        self.parts: list[tuple[str, bytes]] = []
+
+    def read(self, path: Path, schema: dict[str, Any]) -> yamlio.Document | None:
+        name = _display(path, self.root)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            self.problems.append(Problem(name, None, None, "", "missing: every knowledge base needs this file"))
+            return None
+        except OSError as exc:
+            self.problems.append(Problem(name, None, None, "", f"cannot read: {exc.strerror}"))
+            return None
+        self.parts.append((path.relative_to(self.root).as_posix(), raw))
+        try:
+            doc = yamlio.parse(raw.decode("utf-8"), name)
+        except UnicodeDecodeError as exc:
+            self.problems.append(Problem(name, None, None, "", f"not UTF-8 text (byte {exc.start})"))
+            return None
+        except CicatrixError as exc:
+            self.problems.extend(exc.problems)
+            return None
+        if doc.data is None:
+            self.problems.append(Problem(name, 1, 1, "", "the file is empty"))
+            return None
+        found = validate.check(doc, schema)
+        self.problems.extend(found)
+        return None if found else doc
+
+
 def load(root: Path | str | None = None) -> KnowledgeBase:
     """Load and validate a knowledge-base folder.
 
@@ -56,42 +95,15 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
     root = Path(root) if root is not None else BUNDLED_KB
     if not root.is_dir():
         raise CicatrixError.about(str(root), "no such knowledge-base folder")
-    problems: list[Problem] = []
-    digest = hashlib.sha256()
-
-    def read(path: Path, schema: dict[str, Any]) -> yamlio.Document | None:
-        name = _display(path, root)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            problems.append(Problem(name, None, None, "", "missing: every knowledge base needs this file"))
-            return None
-        except OSError as exc:
-            problems.append(Problem(name, None, None, "", f"cannot read: {exc.strerror}"))
-            return None
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + raw + b"\0")
-        try:
-            doc = yamlio.parse(raw.decode("utf-8"), name)
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(name, None, None, "", f"not UTF-8 text (byte {exc.start})"))
-            return None
-        except CicatrixError as exc:
-            problems.extend(exc.problems)
-            return None
-        if doc.data is None:
-            problems.append(Problem(name, 1, 1, "", "the file is empty"))
-            return None
-        found = validate.check(doc, schema)
-        problems.extend(found)
-        return None if found else doc
-
-    manifest = read(root / "kb.yaml", schemas.MANIFEST)
-    templates_doc = read(root / "templates.yaml", schemas.TEMPLATES)
-    treatments_doc = read(root / "treatments.yaml", schemas.TREATMENTS)
-    rule_files = sorted((root / "rules").glob("*.yaml")) if (root / "rules").is_dir() else []
+    reader = _Reader(root)
+    problems = reader.problems
+    manifest, templates_doc, treatments_doc, *rule_files = knowledge_files(root)
+    manifest = reader.read(manifest, schemas.MANIFEST)
+    templates_doc = reader.read(templates_doc, schemas.TEMPLATES)
+    treatments_doc = reader.read(treatments_doc, schemas.TREATMENTS)
     if not rule_files:
         problems.append(Problem(_display(root / "rules", root), None, None, "", "no rule files (*.yaml)"))
-    rule_docs = [d for d in (read(p, schemas.RULES) for p in rule_files) if d is not None]
+    rule_docs = [d for d in (reader.read(p, schemas.RULES) for p in rule_files) if d is not None]
     if problems or manifest is None or templates_doc is None or treatments_doc is None:
         raise CicatrixError(problems)
 
@@ -100,42 +112,50 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
     templates = _templates(templates_doc, problems)
     templates.update(_builtin_templates(treatments, templates_doc.file))
     rules = parse_rules(rule_docs, templates, treatments, sources, problems)
-    data = manifest.data
-    targets = None
-    if "targets" in data:
-        targets = (data["targets"]["template"], data["targets"]["field"])
-        template = templates.get(targets[0])
-        if template is None or template.input is None:
-            problems.append(
-                manifest.problem(
-                    ("targets", "template"),
-                    f"{targets[0]!r} is not a template read from the patient file"
-                    + did_you_mean(targets[0], [t.name for t in templates.values() if t.input]),
-                )
-            )
-        elif targets[1] not in template.fields:
-            problems.append(
-                manifest.problem(
-                    ("targets", "field"),
-                    f"template {targets[0]!r} has no field {targets[1]!r}" + did_you_mean(targets[1], template.fields),
-                )
-            )
+    targets = _targets(manifest, templates, problems)
     if problems:
         raise CicatrixError(problems)
-
+    data = manifest.data
     return KnowledgeBase(
         name=str(data["name"]),
         version=str(data["version"]),
         description=str(data.get("description", "")),
         disclaimer=str(data["disclaimer"]).strip(),
         root=str(root),
-        digest="sha256:" + digest.hexdigest(),
+        digest=digest_of(reader.parts),
         templates=templates,
         treatments=treatments,
         rules=rules,
         sources=sources,
         targets=targets,
+        title=str(data.get("title", "")),
     )
+
+
+def _targets(
+    manifest: yamlio.Document, templates: Mapping[str, Template], problems: list[Problem]
+) -> tuple[str, str] | None:
+    """The input field recommendation targets name, checked against the templates."""
+    if "targets" not in manifest.data:
+        return None
+    targets = (manifest.data["targets"]["template"], manifest.data["targets"]["field"])
+    template = templates.get(targets[0])
+    if template is None or template.input is None:
+        problems.append(
+            manifest.problem(
+                ("targets", "template"),
+                f"{targets[0]!r} is not a template read from the patient file"
+                + did_you_mean(targets[0], [t.name for t in templates.values() if t.input]),
+            )
+        )
+    elif targets[1] not in template.fields:
+        problems.append(
+            manifest.problem(
+                ("targets", "field"),
+                f"template {targets[0]!r} has no field {targets[1]!r}" + did_you_mean(targets[1], template.fields),
+            )
+        )
+    return targets
 
 
 def _where(doc: yamlio.Document, path: tuple[Any, ...]) -> Where:
@@ -173,8 +193,8 @@ def _templates(doc: yamlio.Document, problems: list[Problem]) -> dict[str, Templ
             raw = spec["input"]
             input_spec = InputSpec(
                 key=raw["key"],
-                many=bool(raw.get("many", False)),
-                min_items=int(raw.get("min_items", 0)),
+                many=bool(raw.get("many", schemas.INPUT_DEFAULTS["many"])),
+                min_items=int(raw.get("min_items", schemas.INPUT_DEFAULTS["min_items"])),
             )
             if input_spec.key in input_keys:
                 problems.append(
@@ -229,8 +249,8 @@ def _field(
         labels=labels,
         minimum=spec.get("minimum"),
         maximum=spec.get("maximum"),
-        nullable=bool(spec.get("nullable", False)),
-        required=bool(spec.get("required", False)),
+        nullable=bool(spec.get("nullable", schemas.FIELD_DEFAULTS["nullable"])),
+        required=bool(spec.get("required", schemas.FIELD_DEFAULTS["required"])),
         default=spec.get("default"),
         has_default="default" in spec,
         unit=spec.get("unit", ""),
@@ -269,34 +289,7 @@ def _treatments(
         refs = [r if isinstance(r, str) else r["ref"] for r in spec["sources"]]
         confidence = {r["ref"]: r["confidence"] for r in spec["sources"] if isinstance(r, dict)}
         problems.extend(check_sources(refs, sources, doc, (*path, "sources")))
-        routine = None
-        if "routine" in spec:
-            raw = spec["routine"]
-            if spec["kind"] != "home_care":
-                problems.append(doc.problem((*path, "routine"), "only home_care treatments have a routine", key=True))
-            for i, other in enumerate(raw.get("not_same_night_as", [])):
-                if other not in entries:
-                    problems.append(
-                        doc.problem(
-                            (*path, "routine", "not_same_night_as", i),
-                            f"unknown treatment id {other!r}" + did_you_mean(other, entries),
-                        )
-                    )
-            if not raw.get("morning") and not raw.get("evening"):
-                problems.append(
-                    doc.problem(
-                        (*path, "routine"),
-                        "a routine step needs 'morning: true' or 'evening: true'",
-                    )
-                )
-            routine = RoutineSpec(
-                morning=bool(raw.get("morning", False)),
-                evening=bool(raw.get("evening", False)),
-                order=int(raw.get("order", 50)),
-                nights_per_week=int(raw.get("nights_per_week", 7)),
-                not_same_night_as=tuple(raw.get("not_same_night_as", [])),
-                how=" ".join(raw.get("how", "").split()),
-            )
+        routine = _routine(doc, path, spec, entries, problems) if "routine" in spec else None
         treatments[tid] = Treatment(
             id=tid,
             title=spec["title"],
@@ -311,8 +304,8 @@ def _treatments(
             downtime_max=float(downtime["max"]),
             results=spec.get("results", "").strip(),
             effectiveness=spec.get("effectiveness", "").strip(),
-            cost=spec.get("cost", "none"),
-            evidence=spec.get("evidence", "medium"),
+            cost=spec.get("cost", schemas.TREATMENT_DEFAULTS["cost"]),
+            evidence=spec.get("evidence", schemas.TREATMENT_DEFAULTS["evidence"]),
             cautions=tuple(spec.get("cautions", [])),
             risks=tuple(spec.get("risks", [])),
             sources=tuple(refs),
@@ -323,6 +316,37 @@ def _treatments(
             order=order,
         )
     return treatments
+
+
+def _routine(
+    doc: yamlio.Document,
+    path: tuple[Any, ...],
+    spec: dict[str, Any],
+    entries: Mapping[str, Any],
+    problems: list[Problem],
+) -> RoutineSpec:
+    """A home-care entry's place in the daily routine, with its references checked."""
+    raw = {**schemas.ROUTINE_DEFAULTS, **spec["routine"]}
+    if spec["kind"] != "home_care":
+        problems.append(doc.problem((*path, "routine"), "only home_care treatments have a routine", key=True))
+    for i, other in enumerate(raw.get("not_same_night_as", [])):
+        if other not in entries:
+            problems.append(
+                doc.problem(
+                    (*path, "routine", "not_same_night_as", i),
+                    f"unknown treatment id {other!r}" + did_you_mean(other, entries),
+                )
+            )
+    if not raw["morning"] and not raw["evening"]:
+        problems.append(doc.problem((*path, "routine"), "a routine step needs 'morning: true' or 'evening: true'"))
+    return RoutineSpec(
+        morning=bool(raw["morning"]),
+        evening=bool(raw["evening"]),
+        order=int(raw["order"]),
+        nights_per_week=int(raw["nights_per_week"]),
+        not_same_night_as=tuple(raw.get("not_same_night_as", [])),
+        how=" ".join(raw.get("how", "").split()),
+    )
 
 
 def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[str, Template]:
@@ -347,7 +371,7 @@ def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[s
                 "downtime_max": replace(
                     f("downtime_max", "number", None, "most days of visible downtime"), unit="days"
                 ),
-                "cost": f("cost", "string", ("none", "low", "medium", "high")),
+                "cost": f("cost", "string", COSTS),
                 "tags": f("tags", "list", tags or None),
             },
             input=None,

@@ -9,10 +9,12 @@ left and actions on the right.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+from ..common.numbers import number_text
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class FieldSpec:
         if isinstance(value, bool):
             return "yes" if value else "no"
         if isinstance(value, (int, float)):
-            number = str(int(value)) if float(value).is_integer() else str(value)
+            number = number_text(value)
             if not self.unit:
                 return number
             first, _, rest = self.unit.partition(" ")
@@ -81,7 +83,7 @@ class FieldSpec:
         if value is None:
             return self.nullable
         if self.type == "list":
-            return self.allowed is None or value in self.allowed
+            return self.allowed is None or _among(value, self.allowed)
         if self.type == "boolean":
             return isinstance(value, bool)
         if self.type in ("integer", "number"):
@@ -96,7 +98,7 @@ class FieldSpec:
             return not (self.maximum is not None and value > self.maximum)
         if not isinstance(value, str):
             return False
-        return self.allowed is None or value in self.allowed
+        return self.allowed is None or _among(value, self.allowed)
 
     def describe_allowed(self) -> str:
         if self.allowed is not None:
@@ -104,14 +106,15 @@ class FieldSpec:
             more = f", ... ({len(self.allowed)} in all)" if len(self.allowed) > 10 else ""
             return f"one of {shown}{more}"
         if self.type in ("integer", "number"):
-            lo = "" if self.minimum is None else f" from {_num(self.minimum)}"
-            hi = "" if self.maximum is None else f" to {_num(self.maximum)}"
+            lo = "" if self.minimum is None else f" from {number_text(self.minimum)}"
+            hi = "" if self.maximum is None else f" to {number_text(self.maximum)}"
             return f"{'an' if self.type == 'integer' else 'a'} {self.type}{lo}{hi}"
         return f"a {self.type}"
 
 
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+def _among(value: Any, allowed: tuple[Any, ...]) -> bool:
+    """Membership that does not take true for 1, as Python's ``in`` does."""
+    return any(a == value and isinstance(a, bool) == isinstance(value, bool) for a in allowed)
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,9 @@ class Template:
 
 RECOMMENDATION_KINDS = ("procedure", "combination", "home_care", "prerequisite", "lifestyle")
 CATALOGUE_KINDS = ("procedure", "home_care", "prerequisite", "lifestyle", "unsafe")
-TIERS = ("first_line", "second_line", "adjunct")
+TIERS = ("first_line", "second_line", "adjunct")  # best first; a recommendation's default is the first
+COSTS = ("none", "low", "medium", "high")  # the catalogue's cost scale, cheapest first
+CONFIDENCE = ("high", "medium", "low")  # of a source, or of a catalogue entry's evidence
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -278,6 +283,7 @@ class KnowledgeBase:
     rules: tuple[Rule, ...]
     sources: Mapping[str, SourceDoc]
     targets: tuple[str, str] | None = None  # (template, field) that targets name
+    title: str = ""  # what a printed plan is called, e.g. in a report's heading
 
     def input_templates(self) -> tuple[Template, ...]:
         return tuple(t for t in self.templates.values() if t.input is not None)
@@ -289,3 +295,15 @@ class KnowledgeBase:
     @cached_property
     def _rules_by_id(self) -> dict[str, Rule]:
         return {rule.id: rule for rule in self.rules}
+
+
+def bound_fields(when: Iterable[Pattern], templates: Mapping[str, Template]) -> dict[str, FieldSpec]:
+    """The field each variable is first bound from: it decides how the value is worded."""
+    bound: dict[str, FieldSpec] = {}
+    for pattern in when:
+        template = templates[pattern.template]
+        for c in pattern.constraints:
+            for t in c.tests:
+                if t.op in ("eq", "bind") and isinstance(t.value, Var):
+                    bound.setdefault(t.value.name, template.fields[c.field])
+    return bound

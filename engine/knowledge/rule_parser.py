@@ -8,11 +8,12 @@ a ``when`` pattern, and the field that binds it decides how its value is worded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..common.errors import Problem, did_you_mean
 from ..documents import yamlio
+from . import schemas
 from .model import (
     Action,
     FieldConstraint,
@@ -25,6 +26,7 @@ from .model import (
     Treatment,
     Var,
     Where,
+    bound_fields,
 )
 from .wording import placeholders
 
@@ -164,6 +166,10 @@ class RuleParser:
                             continue
                         path = (*rule_path, section, i, pattern.template, c.field)
                         name = t.value.name
+                        here = self.templates[pattern.template].fields[c.field]
+                        if name in bound and (why := _cannot_join(bound[name], here, t.op)):
+                            self.error(path, f"${name} {why}")
+                            continue
                         if t.op in COMPARISONS:
                             if section == "unless":
                                 self.error(
@@ -239,7 +245,7 @@ class RuleParser:
                 kind,
                 target=target,
                 text=text,
-                tier=raw.get("tier", "first_line"),
+                tier=raw.get("tier", schemas.ACTION_DEFAULTS["tier"]),
                 targets=targets,
                 where=where,
             )
@@ -260,7 +266,7 @@ class RuleParser:
                 text=text,
                 components=tuple(components),
                 sequence=sequence,
-                tier=raw.get("tier", "first_line"),
+                tier=raw.get("tier", schemas.ACTION_DEFAULTS["tier"]),
                 targets=targets,
                 where=where,
             )
@@ -305,6 +311,9 @@ class RuleParser:
                 ok = False
             elif is_var(value):
                 var = self.var(value, bound, (*path, name, fname))
+                if var is not None and (why := _cannot_hold(bound[var.name], spec)):
+                    self.error((*path, name, fname), f"${var.name} cannot be stored in {name}.{fname}: {why}")
+                    var = None
                 ok = ok and var is not None
                 resolved[fname] = var
             elif self.literal(value, spec, f"{name}.{fname}", (*path, name, fname)):
@@ -340,7 +349,7 @@ class RuleParser:
         return Rule(
             id=raw["id"],
             title=" ".join(raw["title"].split()),
-            salience=int(raw.get("salience", 0)),
+            salience=int(raw.get("salience", schemas.RULE_DEFAULTS["salience"])),
             when=tuple(p for _, p in when_ok),
             unless=tuple(p for _, p in unless_ok),
             then=tuple(a for a in actions if a is not None),
@@ -395,13 +404,30 @@ def parse_rules(
     return tuple(rules)
 
 
-def bound_fields(when: Iterable[Pattern], templates: Mapping[str, Template]) -> dict[str, FieldSpec]:
-    """The field each variable is first bound from: it decides how the value is worded."""
-    bound: dict[str, FieldSpec] = {}
-    for pattern in when:
-        template = templates[pattern.template]
-        for c in pattern.constraints:
-            for t in c.tests:
-                if t.op in ("eq", "bind") and isinstance(t.value, Var):
-                    bound.setdefault(t.value.name, template.fields[c.field])
-    return bound
+_NUMBERS = ("integer", "number")
+
+
+def _cannot_hold(source: FieldSpec, target: FieldSpec) -> str:
+    """Why a value of ``source`` may not fit ``target`` (empty when it always fits).
+
+    A derived fact must hold values of its own fields' types: a boolean stored in
+    an integer field would later be compared with numbers, and Python (and so the
+    Rete network's joins) counts ``true`` as ``1``.
+    """
+    if source.type != target.type and not (source.type == "integer" and target.type == "number"):
+        return f"it holds {source.describe_allowed()}, but the field holds {target.describe_allowed()}"
+    if target.allowed is not None and not set(source.allowed or ()) <= set(target.allowed) | {None}:
+        extra = sorted(map(str, set(source.allowed or ("any text",)) - set(target.allowed)))
+        return f"it may hold {', '.join(extra)}, which the field does not allow"
+    if source.nullable and not target.nullable and source.type != "list":
+        return "it may be null (not given), and the field is not nullable"
+    return ""
+
+
+def _cannot_join(bound: FieldSpec, here: FieldSpec, op: str) -> str:
+    """Why joining a variable bound from ``bound`` with a field ``here`` is meaningless."""
+    if op in COMPARISONS:
+        return "" if bound.type in _NUMBERS else f"is compared as a number but holds {bound.describe_allowed()}"
+    if bound.type == here.type or (bound.type in _NUMBERS and here.type in _NUMBERS):
+        return ""
+    return f"joins {bound.describe_allowed()} with a field that holds {here.describe_allowed()}: they never match"

@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from .model import ACTION_KINDS, CATALOGUE_KINDS, CONFIDENCE, COSTS, FIELD_TYPES, TIERS
+
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+# The value an optional key takes when a file leaves it out. Declared here once:
+# the schemas below publish them (editors show them) and the loader fills them in.
+TREATMENT_DEFAULTS: dict[str, Any] = {"cost": COSTS[0], "evidence": "medium"}
+ROUTINE_DEFAULTS: dict[str, Any] = {"morning": False, "evening": False, "order": 50, "nights_per_week": 7}
+INPUT_DEFAULTS: dict[str, Any] = {"many": False, "min_items": 0}
+FIELD_DEFAULTS: dict[str, Any] = {"nullable": False, "required": False}
+ACTION_DEFAULTS: dict[str, Any] = {"tier": TIERS[0]}
+RULE_DEFAULTS: dict[str, Any] = {"salience": 0}
 
 _ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
 _TEXT = {"type": "string", "minLength": 1}
@@ -30,10 +41,11 @@ MANIFEST: dict[str, Any] = {
         "version": {"type": ["string", "number"]},
         "description": {"type": "string"},
         "disclaimer": _TEXT,
+        "title": {"type": "string", "description": "What a printed plan is called (a report's heading)."},
         "targets": {
             "type": "object",
             "description": (
-                "The input field that recommendation targets name (e.g. scar.type); "
+                "The input field that recommendation targets name (e.g. item.type); "
                 "a plan then lists only targets the patient actually has."
             ),
             "required": ["template", "field"],
@@ -50,7 +62,7 @@ MANIFEST: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "title": _TEXT,
-                    "confidence": {"enum": ["high", "medium", "low"]},
+                    "confidence": {"enum": list(CONFIDENCE)},
                     "description": {"type": "string"},
                 },
             },
@@ -63,7 +75,7 @@ _FIELD = {
     "required": ["type"],
     "additionalProperties": False,
     "properties": {
-        "type": {"enum": ["integer", "number", "boolean", "string", "list"]},
+        "type": {"enum": list(FIELD_TYPES)},
         "description": {"type": "string"},
         "unit": {"type": "string", "description": "Shown after the value, e.g. 'mm' or 'days'."},
         "unknown": {"type": "string", "description": "Words for a missing value in explanations."},
@@ -71,8 +83,8 @@ _FIELD = {
         "labels": {"type": "object", "additionalProperties": _TEXT},
         "minimum": {"type": "number"},
         "maximum": {"type": "number"},
-        "nullable": {"type": "boolean"},
-        "required": {"type": "boolean"},
+        "nullable": {"type": "boolean", "default": FIELD_DEFAULTS["nullable"]},
+        "required": {"type": "boolean", "default": FIELD_DEFAULTS["required"]},
         "default": {},
     },
 }
@@ -102,8 +114,8 @@ TEMPLATES: dict[str, Any] = {
                         "additionalProperties": False,
                         "properties": {
                             "key": _ID,
-                            "many": {"type": "boolean"},
-                            "min_items": {"type": "integer", "minimum": 0},
+                            "many": {"type": "boolean", "default": INPUT_DEFAULTS["many"]},
+                            "min_items": {"type": "integer", "minimum": 0, "default": INPUT_DEFAULTS["min_items"]},
                         },
                     },
                     "fields": {
@@ -136,7 +148,7 @@ TREATMENTS: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "title": _TEXT,
-                    "kind": {"enum": ["procedure", "home_care", "prerequisite", "lifestyle", "unsafe"]},
+                    "kind": {"enum": list(CATALOGUE_KINDS)},
                     "summary": _TEXT,
                     "best_for": _TEXTS,
                     "poor_fit": {
@@ -159,9 +171,10 @@ TREATMENTS: dict[str, Any] = {
                     },
                     "results": {"type": "string"},
                     "effectiveness": {"type": "string"},
-                    "cost": {"enum": ["none", "low", "medium", "high"]},
+                    "cost": {"enum": list(COSTS), "default": TREATMENT_DEFAULTS["cost"]},
                     "evidence": {
-                        "enum": ["high", "medium", "low"],
+                        "enum": list(CONFIDENCE),
+                        "default": TREATMENT_DEFAULTS["evidence"],
                         "description": "Overall confidence in this entry, as in the fact sheet.",
                     },
                     "cautions": _TEXTS,
@@ -179,7 +192,7 @@ TREATMENTS: dict[str, Any] = {
                                     "additionalProperties": False,
                                     "properties": {
                                         "ref": _SOURCE_REF,
-                                        "confidence": {"enum": ["high", "medium", "low"]},
+                                        "confidence": {"enum": list(CONFIDENCE)},
                                     },
                                 },
                             ]
@@ -189,10 +202,15 @@ TREATMENTS: dict[str, Any] = {
                         "type": "object",
                         "additionalProperties": False,
                         "properties": {
-                            "morning": {"type": "boolean"},
-                            "evening": {"type": "boolean"},
-                            "order": {"type": "integer"},
-                            "nights_per_week": {"type": "integer", "minimum": 1, "maximum": 7},
+                            "morning": {"type": "boolean", "default": ROUTINE_DEFAULTS["morning"]},
+                            "evening": {"type": "boolean", "default": ROUTINE_DEFAULTS["evening"]},
+                            "order": {"type": "integer", "default": ROUTINE_DEFAULTS["order"]},
+                            "nights_per_week": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 7,
+                                "default": ROUTINE_DEFAULTS["nights_per_week"],
+                            },
                             "not_same_night_as": {"type": "array", "items": _ID},
                             "how": {"type": "string"},
                         },
@@ -238,7 +256,7 @@ _PATTERN = {
 }
 _TREATMENT_REF = {"type": "string", "pattern": "^(\\$[a-z_][a-z0-9_]*|[a-z][a-z0-9_]*)$"}
 _TARGETS = {"type": "array", "items": {"type": "string"}}
-_TIER = {"enum": ["first_line", "second_line", "adjunct"]}
+_TIER = {"enum": list(TIERS), "default": ACTION_DEFAULTS["tier"]}
 
 
 def _action(kind: str, value: Any, required: list[str], **extra: Any) -> dict[str, Any]:
@@ -252,7 +270,7 @@ def _action(kind: str, value: Any, required: list[str], **extra: Any) -> dict[st
     }
 
 
-ACTION_KEYS = ("recommend", "avoid", "combine", "assert", "caution", "note")
+ACTION_KEYS = ACTION_KINDS
 
 _ACTION = {
     "type": "object",
@@ -303,145 +321,11 @@ RULES: dict[str, Any] = {
         "properties": {
             "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_./-]*$"},
             "title": _TEXT,
-            "salience": {"type": "integer"},
+            "salience": {"type": "integer", "default": RULE_DEFAULTS["salience"]},
             "when": {"type": "array", "items": _PATTERN},
             "unless": {"type": "array", "items": _PATTERN},
             "then": {"type": "array", "items": _ACTION, "minItems": 1},
             "sources": {"type": "array", "items": _SOURCE_REF, "minItems": 1},
         },
     },
-}
-
-_IDS = {"type": "array", "items": {"type": "string", "minLength": 1}}
-
-TESTS: dict[str, Any] = {
-    "$schema": DIALECT,
-    "$id": "cicatrix:tests",
-    "title": "cicatrix knowledge-base test cases (tests/*.yaml)",
-    "type": "object",
-    "required": ["cases"],
-    "additionalProperties": False,
-    "properties": {
-        "cases": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["id", "patient", "expect"],
-                "additionalProperties": False,
-                "properties": {
-                    "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_./-]*$"},
-                    "description": {"type": "string"},
-                    "source": {"type": "string"},
-                    "patient": {"type": "object", "description": "A patient file, inline."},
-                    "expect": {
-                        "type": "object",
-                        "minProperties": 1,
-                        "additionalProperties": False,
-                        "properties": {
-                            "recommend": {
-                                **_IDS,
-                                "description": "Each id (or combination id a+b) is recommended.",
-                            },
-                            "recommend_any": {
-                                "type": "array",
-                                "description": "For each group, at least one id is recommended.",
-                                "items": {**_IDS, "minItems": 2},
-                            },
-                            "not_recommend": {
-                                **_IDS,
-                                "description": "Never recommended, alone or in a combination.",
-                            },
-                            "avoid": {**_IDS, "description": "Each id is in the avoid list."},
-                            "not_avoid": _IDS,
-                            "first": {
-                                "type": "string",
-                                "description": "The id ranked first among procedures/combinations.",
-                            },
-                            "notes": {**_IDS, "description": "Each text appears in some note."},
-                            "cautions": {
-                                "type": "object",
-                                "description": "id -> text that appears in its cautions.",
-                                "additionalProperties": {"type": "string"},
-                            },
-                            "routine": {
-                                "type": "object",
-                                "additionalProperties": False,
-                                "properties": {
-                                    "morning_last": {"type": "string"},
-                                    "evening_includes": _IDS,
-                                    "evening_excludes": _IDS,
-                                    "nights": {
-                                        "type": "object",
-                                        "description": "id -> evenings a week it is scheduled.",
-                                        "additionalProperties": {"type": "integer"},
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
-            },
-        }
-    },
-}
-
-_CONDITION = {
-    "type": "object",
-    "minProperties": 1,
-    "propertyNames": {"type": "string", "pattern": "^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$"},
-    "additionalProperties": {"anyOf": [_SCALAR, {"type": "array", "items": _SCALAR, "minItems": 1}, _CONSTRAINT_OPS]},
-}
-
-QUESTIONS: dict[str, Any] = {
-    "$schema": DIALECT,
-    "$id": "cicatrix:questions",
-    "title": "cicatrix interactive questionnaire (questions.yaml)",
-    "type": "object",
-    "required": ["groups"],
-    "additionalProperties": False,
-    "properties": {
-        "groups": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["template", "questions"],
-                "additionalProperties": False,
-                "properties": {
-                    "template": _ID,
-                    "title": {"type": "string"},
-                    "intro": {"type": "string"},
-                    "repeat": {"type": "string", "description": "For a list template: the add-another question."},
-                    "questions": {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "required": ["field", "prompt"],
-                            "additionalProperties": False,
-                            "properties": {
-                                "field": _ID,
-                                "prompt": _TEXT,
-                                "help": {"type": "string"},
-                                "default": {},
-                                "ask_if": {
-                                    "anyOf": [_CONDITION, {"type": "array", "items": _CONDITION, "minItems": 1}]
-                                },
-                            },
-                        },
-                    },
-                },
-            },
-        }
-    },
-}
-
-ALL: dict[str, dict[str, Any]] = {
-    "kb": MANIFEST,
-    "templates": TEMPLATES,
-    "treatments": TREATMENTS,
-    "rules": RULES,
-    "tests": TESTS,
-    "questions": QUESTIONS,
 }

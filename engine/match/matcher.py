@@ -386,28 +386,3 @@ class IncrementalReteMatcher(ReteMatcher):
             node._reset()
         self._touched.clear()
         self._dirty_sets.clear()
-
-
-MATCHERS: dict[str, type] = {"stock": ReteMatcher, "incremental": IncrementalReteMatcher}
-_WITH_MATCHER: dict[tuple[type, str], type] = {}
-
-
-def engine_class(base: type, matcher: str | None = None) -> type:
-    """``base`` (a compiled engine class) running on the chosen matcher.
-
-    ``matcher`` is ``incremental`` (the default) or ``stock`` (experta's own,
-    selectable with ``CICATRIX_MATCHER=stock`` to rule the matcher out when a plan
-    looks wrong). One subclass per pair, so sessions of one process share it.
-    """
-    import os
-
-    matcher = matcher or os.environ.get("CICATRIX_MATCHER", "incremental")
-    if matcher not in MATCHERS:
-        from ..common.errors import CicatrixError
-
-        raise CicatrixError.about("", f"CICATRIX_MATCHER must be one of {', '.join(MATCHERS)}, not {matcher!r}")
-    key = (base, matcher)
-    found = _WITH_MATCHER.get(key)
-    if found is None:
-        found = _WITH_MATCHER[key] = type(base.__name__, (base,), {"__matcher__": MATCHERS[matcher]})
-    return found

@@ -4,9 +4,9 @@ Each reader yields ``(line, document, problem)`` one record at a time, so a
 batch of any size runs in constant memory; a record that cannot be read yields a
 problem instead of stopping the batch.
 
-CSV columns are flat names for the patient-file fields: ``patient.age``,
-``patient.conditions`` (items separated by ``;``), and for list templates the
-item number: ``scars.1.type``, ``scars.1.site``, ``scars.2.type`` ... An empty
+CSV columns are flat names for the patient-file fields: ``KEY.FIELD`` for a
+template read as one mapping (list fields' items separated by ``;``), and
+``KEY.N.FIELD`` with the item number for a template read as a list. An empty
 cell means "not given" (the field's default); ``true/false``, ``yes/no`` and
 ``1/0`` are booleans; numbers are read as the template declares them.
 """
@@ -21,6 +21,7 @@ from typing import IO, Any
 import yaml
 
 from ..common.errors import Problem
+from ..common.numbers import plain
 from ..documents import yamlio
 from ..knowledge.model import KnowledgeBase
 
@@ -60,18 +61,8 @@ def read_yaml(stream: IO[str], name: str) -> Iterator[Record]:
                     break
                 node = loader.get_node()
             except yaml.MarkedYAMLError as exc:
-                mark = exc.problem_mark
-                yield (
-                    (mark.line + 1 if mark else 0),
-                    None,
-                    Problem(
-                        name,
-                        mark.line + 1 if mark else None,
-                        mark.column + 1 if mark else None,
-                        "",
-                        f"not valid YAML: {exc.problem}",
-                    ),
-                )
+                problem = yamlio.syntax_problem(exc, name)
+                yield (problem.line or 0), None, problem
                 return
             doc = yamlio.Document(file=name, data=None)
             problems: list[Problem] = []
@@ -102,10 +93,19 @@ def _cell(kb: KnowledgeBase, template_name: str, field: str, text: str) -> Any:
             number = float(value)
         except ValueError:
             return value
-        return int(number) if number.is_integer() and spec.type == "integer" else number
+        return plain(number) if spec.type == "integer" else number
     if value.lower() in ("null", "none") and spec.nullable:
         return None
     return value
+
+
+def _example_columns(by_key: dict[str, Any]) -> str:
+    """Two column names this knowledge base accepts, to show the form in an error."""
+    out = []
+    for key, template in by_key.items():
+        first = next(iter(template.fields))
+        out.append(f"{key}.1.{first}" if template.input.many else f"{key}.{first}")
+    return ", ".join(out[:2])
 
 
 def read_csv(stream: IO[str], name: str, kb: KnowledgeBase) -> Iterator[Record]:
@@ -122,7 +122,7 @@ def read_csv(stream: IO[str], name: str, kb: KnowledgeBase) -> Iterator[Record]:
         )
         if not ok:
             header_problem = Problem(
-                name, 1, None, "", f"column {column!r} is not a patient-file field (e.g. patient.age, scars.1.type)"
+                name, 1, None, "", f"column {column!r} is not a patient-file field (e.g. {_example_columns(by_key)})"
             )
             break
         columns[column] = (parts[0], int(parts[1]) if len(parts) == 3 else None, parts[-1])

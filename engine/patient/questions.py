@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from ..common.errors import CicatrixError, Problem, did_you_mean
+from ..common.numbers import plain
 from ..documents import validate, yamlio
-from ..knowledge import schemas
+from ..knowledge import companion_schemas as schemas
 from ..knowledge.constraints import holds
 from ..knowledge.model import FieldSpec, KnowledgeBase, Test, Var
 from ..knowledge.rule_parser import RuleParser
 
-Key = tuple[Any, ...]  # ("patient", field) or ("scar", index, field) or ("scar", index, "+more")
+Key = tuple[Any, ...]  # (template, field) for a mapping; (template, index, field) or (template, index, "+more")
 MORE = "+more"
 
 
@@ -62,6 +63,7 @@ class Questionnaire:
 
 
 def load(kb: KnowledgeBase) -> Questionnaire:
+    """Read and check ``questions.yaml`` against the templates; every problem at once."""
     path = Path(kb.root) / "questions.yaml"
     name = str(path.relative_to(Path(kb.root).parent))
     if not path.is_file():
@@ -70,97 +72,102 @@ def load(kb: KnowledgeBase) -> Questionnaire:
     problems = validate.check(doc, schemas.QUESTIONS)
     if problems:
         raise CicatrixError(problems)
-    parser = RuleParser(doc, kb.templates, kb.treatments, kb.sources, problems)
-    groups = []
-    seen: set[str] = set()
-    for gi, raw in enumerate(doc.data["groups"]):
-        gpath = ("groups", gi)
-        template = kb.templates.get(raw["template"])
-        if template is None or template.input is None:
-            choices = [t.name for t in kb.input_templates()]
+    reader = _Reader(doc, kb, problems)
+    groups = [g for g in (reader.group(raw, ("groups", gi)) for gi, raw in enumerate(doc.data["groups"])) if g]
+    asked = {g.template for g in groups}
+    for template in kb.input_templates():
+        required = [f for f, s in template.fields.items() if s.required]
+        if template.name not in asked and (required or (template.input and template.input.min_items)):
             problems.append(
-                doc.problem(
+                Problem(
+                    name,
+                    None,
+                    None,
+                    "groups",
+                    f"no group asks about template {template.name!r}, which the patient file needs",
+                )
+            )
+    if problems:
+        raise CicatrixError(problems)
+    return Questionnaire(tuple(groups), name)
+
+
+class _Reader:
+    """Turns the checked document into groups and questions, collecting problems."""
+
+    def __init__(self, doc: yamlio.Document, kb: KnowledgeBase, problems: list[Problem]):
+        self.doc, self.kb, self.problems = doc, kb, problems
+        self.parser = RuleParser(doc, kb.templates, kb.treatments, kb.sources, problems)
+
+    def group(self, raw: dict[str, Any], gpath: tuple[Any, ...]) -> Group | None:
+        template = self.kb.templates.get(raw["template"])
+        if template is None or template.input is None:
+            choices = [t.name for t in self.kb.input_templates()]
+            self.problems.append(
+                self.doc.problem(
                     (*gpath, "template"),
                     f"{raw['template']!r} is not a template read from the patient file"
                     + did_you_mean(raw["template"], choices),
                 )
             )
-            continue
-        seen.add(template.name)
-        questions = []
-        for qi, q in enumerate(raw["questions"]):
-            qpath = (*gpath, "questions", qi)
-            spec = template.fields.get(q["field"])
-            if spec is None:
-                problems.append(
-                    doc.problem(
-                        (*qpath, "field"),
-                        f"template {template.name!r} has no field {q['field']!r}"
-                        + did_you_mean(q["field"], template.fields),
-                    )
+            return None
+        questions = [self.question(template, q, (*gpath, "questions", qi)) for qi, q in enumerate(raw["questions"])]
+        return Group(
+            template.name,
+            template.input.key,
+            raw.get("title", ""),
+            raw.get("intro", ""),
+            raw.get("repeat", ""),
+            template.input.many,
+            tuple(q for q in questions if q is not None),
+        )
+
+    def question(self, template: Any, q: dict[str, Any], qpath: tuple[Any, ...]) -> Question | None:
+        spec = template.fields.get(q["field"])
+        if spec is None:
+            self.problems.append(
+                self.doc.problem(
+                    (*qpath, "field"),
+                    f"template {template.name!r} has no field {q['field']!r}"
+                    + did_you_mean(q["field"], template.fields),
+                )
+            )
+            return None
+        alternatives = q.get("ask_if", [])
+        listed = isinstance(alternatives, list)
+        alternatives = alternatives if listed else [alternatives]
+        ask_if = tuple(
+            self.conditions(alt, (*qpath, "ask_if", *([ai] if listed else []))) for ai, alt in enumerate(alternatives)
+        )
+        return Question(
+            template.name,
+            spec.name,
+            spec,
+            " ".join(q["prompt"].split()),
+            " ".join(q.get("help", "").split()),
+            q.get("default", spec.default),
+            ask_if,
+        )
+
+    def conditions(self, alt: dict[str, Any], apath: tuple[Any, ...]) -> tuple[Condition, ...]:
+        """One ``ask_if`` alternative: all of its conditions must hold."""
+        conditions = []
+        for key, value in alt.items():
+            tname, fname = key.split(".", 1)
+            cpath = (*apath, key)
+            other = self.kb.templates.get(tname)
+            if other is None or fname not in other.fields:
+                known = [f"{t.name}.{f}" for t in self.kb.input_templates() for f in t.fields]
+                self.problems.append(
+                    self.doc.problem(cpath, f"unknown field {key!r}" + did_you_mean(key, known), key=True)
                 )
                 continue
-            alternatives = q.get("ask_if", [])
-            alternatives = alternatives if isinstance(alternatives, list) else [alternatives]
-            ask_if = []
-            for ai, alt in enumerate(alternatives):
-                conditions = []
-                for key, value in alt.items():
-                    tname, fname = key.split(".", 1)
-                    cpath = (*qpath, "ask_if", *([ai] if isinstance(q["ask_if"], list) else []), key)
-                    other = kb.templates.get(tname)
-                    if other is None or fname not in other.fields:
-                        known = [f"{t.name}.{f}" for t in kb.input_templates() for f in t.fields]
-                        problems.append(
-                            doc.problem(cpath, f"unknown field {key!r}" + did_you_mean(key, known), key=True)
-                        )
-                        continue
-                    tests = parser.tests(value, other.fields[fname], key, cpath)
-                    if any(isinstance(t.value, Var) for t in tests):
-                        problems.append(doc.problem(cpath, "ask_if conditions take values, not variables"))
-                        continue
-                    conditions.append(Condition(tname, fname, tests))
-                ask_if.append(tuple(conditions))
-            default = q.get("default", spec.default)
-            questions.append(
-                Question(
-                    template.name,
-                    spec.name,
-                    spec,
-                    " ".join(q["prompt"].split()),
-                    " ".join(q.get("help", "").split()),
-                    default,
-                    tuple(ask_if),
-                )
-            )
-        assert template.input is not None
-        groups.append(
-            Group(
-                template.name,
-                template.input.key,
-                raw.get("title", ""),
-                raw.get("intro", ""),
-                raw.get("repeat", ""),
-                template.input.many,
-                tuple(questions),
-            )
-        )
-    for template in kb.input_templates():
-        if template.name not in seen:
-            required = [f for f, s in template.fields.items() if s.required]
-            if required or (template.input and template.input.min_items):
-                problems.append(
-                    Problem(
-                        name,
-                        None,
-                        None,
-                        "groups",
-                        f"no group asks about template {template.name!r}, which the patient file needs",
-                    )
-                )
-    if problems:
-        raise CicatrixError(problems)
-    return Questionnaire(tuple(groups), name)
+            tests = self.parser.tests(value, other.fields[fname], key, cpath)
+            if any(isinstance(t.value, Var) for t in tests):
+                self.problems.append(self.doc.problem(cpath, "ask_if conditions take values, not variables"))
+                continue
+            conditions.append(Condition(tname, fname, tests))
+        return tuple(conditions)
 
 
 # --- sequencing -------------------------------------------------------------------
@@ -312,8 +319,8 @@ def parse(question: Question, text: str) -> Any:
             value: float = int(raw) if spec.type == "integer" else float(raw)
         except ValueError:
             raise BadAnswer(f"expected {spec.describe_allowed()}") from None
-        if spec.type == "number" and float(value).is_integer():
-            value = int(value)
+        if spec.type == "number":
+            value = plain(value)
         if not spec.accepts(value):
             raise BadAnswer(f"expected {spec.describe_allowed()}")
         return value

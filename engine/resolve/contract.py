@@ -13,11 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..common.numbers import plain
 from .result import Recommendation, Result
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
 
 
 def _recommendation(r: Recommendation) -> dict[str, Any]:
@@ -45,8 +42,8 @@ def _recommendation(r: Recommendation) -> dict[str, Any]:
         out["evidence"] = r.evidence
     if r.downtime_days is not None:
         out["downtime_days"] = {
-            "min": _number(r.downtime_days[0]),
-            "max": _number(r.downtime_days[1]),
+            "min": plain(r.downtime_days[0]),
+            "max": plain(r.downtime_days[1]),
         }
     return out
 

@@ -64,23 +64,30 @@ def _explanation(p: Proposal) -> str:
     return merge_texts(sorted(p.texts, key=lambda a: TIERS.index(a.tier or TIERS[0])))
 
 
+def _entry(kb: KnowledgeBase, p: Proposal, present: set[str] | None) -> dict[str, object]:
+    """What every recommendation, single or combined, takes from its proposal."""
+    rule_ids = unique(p.rules)
+    docs, refs = _sources(kb, rule_ids)
+    return {
+        "targets": _targets(p, present),
+        "rank": 0,
+        "tier": p.tier,
+        "explanation": _explanation(p),
+        "rules": rule_ids,
+        "sources": docs,
+        "citations": refs,
+    }
+
+
 def _single(
     kb: KnowledgeBase, tid: str, p: Proposal, cautions: dict[str, list[str]], present: set[str] | None
 ) -> Recommendation:
     t = kb.treatments[tid]
-    rule_ids = unique(p.rules)
-    docs, refs = _sources(kb, rule_ids)
     return Recommendation(
         id=tid,
         title=t.title,
         kind=t.kind,
-        targets=_targets(p, present),
-        rank=0,
-        tier=p.tier,
-        explanation=_explanation(p),
-        rules=rule_ids,
-        sources=docs,
-        citations=refs,
+        **_entry(kb, p, present),  # type: ignore[arg-type]
         cautions=unique(cautions.get(tid, [])),
         downtime_days=(t.downtime_min, t.downtime_max),
         expected_results=t.results,
@@ -92,20 +99,12 @@ def _single(
 def _combination(
     kb: KnowledgeBase, cid: str, p: Proposal, cautions: dict[str, list[str]], present: set[str] | None
 ) -> Recommendation:
-    rule_ids = unique(p.rules)
-    docs, refs = _sources(kb, rule_ids)
     parts = [kb.treatments[c] for c in p.components]
     return Recommendation(
         id=cid,
         title=" + ".join(t.title for t in parts),
         kind="combination",
-        targets=_targets(p, present),
-        rank=0,
-        tier=p.tier,
-        explanation=_explanation(p),
-        rules=rule_ids,
-        sources=docs,
-        citations=refs,
+        **_entry(kb, p, present),  # type: ignore[arg-type]
         cautions=unique(c for comp in p.components for c in cautions.get(comp, [])),
         components=p.components,
         sequence=" ".join(unique(p.sequence)),

@@ -14,7 +14,7 @@ from typing import Any
 from ..compile.compiler import FACT_ID_KEY, FACT_PREFIX, VAR_PREFIX, CompiledKB, compile_kb
 from ..knowledge.model import Action, KnowledgeBase, Rule, Var
 from ..knowledge.wording import fill, placeholders
-from ..match.matcher import engine_class
+from ..match.select import engine_class
 from ..patient.reader import PatientInput
 from .records import ActionRecord, Consultation, FactRecord, Firing
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import consult, fired
+from cicatrix.engine.common.errors import CicatrixError
+from cicatrix.engine.knowledge.loader import load
+
+from ...conftest import TEMPLATES
+from ...helpers import consult, fired
 
 ONE_SCAR = {"scars": [{"type": "ice_pick", "site": "cheeks", "depth": "deep"}]}
 
@@ -89,10 +93,73 @@ def test_contains_on_list_field(make_kb):
     assert fired(firings) == ["eczema"]
 
 
-def test_boolean_literal_is_not_confused_with_one(make_kb):
-    root = make_kb(rule("preg", "[{patient: {pregnant: true}}]"))
-    _, firings = consult(root, {"patient": {"level": 1}, **ONE_SCAR})
-    assert fired(firings) == []
+# --- true is not 1 -------------------------------------------------------------------
+# A field of a derived template can receive, through a variable, a value of another
+# field's type (the parser does not check where a variable's value came from), so
+# the literal tests of the rule language must tell true from 1 and false from 0 on
+# their own; Python's == does not.
+
+FLAG_TEMPLATES = (
+    TEMPLATES
+    + """\
+  flag:
+    fields:
+      tag: {type: string, allowed: [a, b], required: true}
+      n: {type: integer, nullable: true, default: null}
+      set: {type: boolean, nullable: true, default: null}
+"""
+)
+
+
+def _rejected(make_kb, rules: str) -> str:
+    with pytest.raises(CicatrixError) as caught:
+        load(make_kb(rules, templates=FLAG_TEMPLATES))
+    return caught.value.render()
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        (
+            rule("copy", "[{patient: {pregnant: $p}}]", "- assert: {flag: {tag: a, n: $p}}"),
+            "$p cannot be stored in flag.n: it holds a boolean, but the field holds an integer",
+        ),
+        (
+            rule("copy", "[{patient: {age: $n}}]", "- assert: {flag: {tag: a, set: $n}}"),
+            "$n cannot be stored in flag.set",
+        ),
+        (rule("join", "[{patient: {age: $n}}, {flag: {set: $n}}]"), "$n joins an integer"),
+        (
+            rule("join", "[{patient: {pregnant: $p}}, {patient: {age: {gt: $p}}}]"),
+            "$p is compared as a number but holds",
+        ),
+    ],
+)
+def test_booleans_and_numbers_never_meet(make_kb, rules, expected):
+    """Python (and the Rete network's joins) count true as 1: a boolean stored in, or
+    joined with, a number field would match the number 1, so the rule file is refused."""
+    assert expected in _rejected(make_kb, rules)
+
+
+def test_a_value_outside_the_fields_allowed_values_is_never_stored(make_kb):
+    message = _rejected(make_kb, rule("copy", "[{scar: {type: $t}}]", "- assert: {flag: {tag: $t}}"))
+    assert "$t cannot be stored in flag.tag: it may hold" in message
+
+
+@pytest.mark.parametrize("literal", ["{patient: {age: true}}", "{patient: {pregnant: 1}}"])
+def test_a_literal_of_the_other_type_is_refused(make_kb, literal):
+    with pytest.raises(CicatrixError, match="can never match"):
+        load(make_kb(rule("r", f"[{literal}]")))
+
+
+def test_numbers_of_both_kinds_still_join(make_kb):
+    root = make_kb(
+        rule("copy", "[{patient: {age: $n}}]", "- assert: {flag: {tag: a, n: $n}}", "salience: 10")
+        + rule("join", "[{flag: {n: $n}}, {patient: {age: $n}}]"),
+        templates=FLAG_TEMPLATES,
+    )
+    _, firings = consult(root, {"patient": {"age": 1}, **ONE_SCAR})
+    assert fired(firings) == ["copy", "join"]
 
 
 def test_binding_joins_across_patterns(make_kb):

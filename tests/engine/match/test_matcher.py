@@ -15,12 +15,13 @@ from hypothesis import strategies as st
 from cicatrix.engine.compile.compiler import compile_kb
 from cicatrix.engine.knowledge.loader import load
 from cicatrix.engine.match.matcher import IncrementalReteMatcher
-from cicatrix.engine.patient.reader import from_data
+from cicatrix.engine.patient.reader import from_data, read
 from cicatrix.engine.resolve.contract import to_dict
 from cicatrix.engine.resolve.resolver import plan
 from cicatrix.engine.session.session import Session
 
-from .conftest import MANIFEST, TEMPLATES, TREATMENTS
+from ...conftest import MANIFEST, TEMPLATES, TREATMENTS
+from ...helpers import ALL_EXAMPLES
 
 TYPES = ["ice_pick", "boxcar", "rolling"]
 SITES = ["cheeks", "forehead"]
@@ -142,10 +143,6 @@ def test_incremental_matcher_fires_exactly_like_the_stock_one(tmp_path_factory, 
 
 
 def test_bundled_kb_and_examples_agree_under_both_matchers(kb):
-    from cicatrix.engine.patient.reader import read
-
-    from .test_consult import ALL_EXAMPLES
-
     stock = Session(compile_kb(kb), matcher="stock")
     incremental = Session(compile_kb(kb), matcher="incremental")
     for path in ALL_EXAMPLES:

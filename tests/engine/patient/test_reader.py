@@ -1,10 +1,12 @@
-"""Bad input exits 2 with a message naming the file, the place and what was expected."""
+"""Reading a patient file: bad input exits 2 with a message naming the file, the
+place and what was expected."""
 
 from __future__ import annotations
 
 import pytest
 
-from .conftest import EXAMPLES
+from cicatrix.engine.common.errors import CicatrixError
+from cicatrix.engine.patient.reader import from_data, read
 
 
 def write(tmp_path, text, name="p.yaml"):
@@ -94,30 +96,29 @@ def test_json_patient_file_errors_are_located(tmp_path, run_cli):
     assert "expected one of: shallow, moderate, deep, null" in run.err
 
 
-def test_bad_arguments_exit_2(run_cli):
-    run = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--format", "xml")
-    assert run.code == 2
-    assert "'xml' is not one of 'text', 'json'" in run.err
-    assert run_cli("consult").code == 2
-    assert run_cli("no-such-command").code == 2
+def test_input_facts_are_named_and_filled_with_defaults(kb):
+    data = {"patient": {"age": 30}, "scars": [{"type": "boxcar", "count": 3.0}, {"type": "rolling", "site": "chin"}]}
+    patient = from_data(data, kb, source="p.yaml")
+    assert patient.source == "p.yaml"
+    assert [(f.id, f.template) for f in patient.facts] == [
+        ("patient", "patient"),
+        ("scar-1", "scar"),
+        ("scar-2", "scar"),
+    ]
+    person, first, second = (f.values for f in patient.facts)
+    for name, spec in kb.templates["patient"].fields.items():
+        assert person[name] == (30 if name == "age" else spec.default), name
+    for name, spec in kb.templates["scar"].fields.items():
+        if name not in ("type", "count", "site"):
+            assert first[name] == second[name] == spec.default, name
+    # a whole number written as 3.0 is read as the integer 3
+    assert first["count"] == 3 and type(first["count"]) is int
+    assert second["site"] == "chin" and second["count"] == kb.templates["scar"].fields["count"].default
+    assert patient.normalised == {"patient": person, "scars": [first, second]}
 
 
-def test_output_is_not_written_on_bad_input(tmp_path, run_cli):
-    bad = write(tmp_path, "scars:\n  - type: nope\n")
-    out = tmp_path / "plan.json"
-    run = run_cli("consult", str(bad), "--format", "json", "-o", str(out))
-    assert run.code == 2
-    assert not out.exists()
-    assert list(tmp_path.iterdir()) == [bad]
-
-
-def test_output_into_a_missing_folder(tmp_path, run_cli):
-    run = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "-o", str(tmp_path / "no" / "p.txt"))
-    assert run.code == 2
-    assert "does not exist" in run.err
-
-
-def test_bad_kb_folder(tmp_path, run_cli):
-    run = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--kb", str(tmp_path / "missing"))
-    assert run.code == 2
-    assert "no such knowledge-base folder" in run.err
+def test_an_empty_file_is_an_error(tmp_path, kb):
+    path = tmp_path / "empty.yaml"
+    path.write_text("# nothing here\n")
+    with pytest.raises(CicatrixError, match="the file is empty"):
+        read(path, kb)

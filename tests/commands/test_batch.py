@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import yaml
 
-from cicatrix.engine.knowledge.cache import cache_dir, load_cached
-from cicatrix.engine.knowledge.loader import load
-
-from .conftest import EXAMPLES, REPO
+from ..conftest import EXAMPLES
 
 GOOD = [
     yaml.safe_load((EXAMPLES / name).read_text()) for name in ("pregnant.yaml", "back-scars.yaml", "dark-skin.yaml")
@@ -97,21 +93,3 @@ def test_output_file_is_atomic(tmp_path, run_cli):
     missing = run_cli("batch", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "x.jsonl"))
     assert missing.code == 2 and "no such input file" in missing.err
     assert not (tmp_path / "x.jsonl").exists()
-
-
-def test_knowledge_base_cache_hits_and_misses(tmp_path, monkeypatch):
-    monkeypatch.setenv("CICATRIX_CACHE", str(tmp_path / "cache"))
-    copy = tmp_path / "kb"
-    shutil.copytree(REPO / "kb", copy)
-    first = load_cached(copy)
-    assert len(list(cache_dir().glob("kb-*.pickle"))) == 1
-    again = load_cached(copy)
-    assert again == first and again is not first  # read back from the cache
-    rules = copy / "rules" / "50-home-care.yaml"
-    rules.write_text(rules.read_text().replace("Hydration with a gentle moisturiser", "Hydration, always"))
-    changed = load_cached(copy)
-    assert changed.digest != first.digest
-    assert changed == load(copy)
-    for entry in cache_dir().glob("kb-*.pickle"):
-        entry.write_bytes(b"damaged")
-    assert load_cached(copy) == changed  # a damaged entry is a miss, not an error

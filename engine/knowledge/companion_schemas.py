@@ -1,0 +1,146 @@
+"""The schemas of the files that accompany a knowledge base: its questionnaire and its test cases.
+
+They share the building blocks of :mod:`.schemas` (constraints read the same in a
+rule and in a question's ``ask_if``) but are checked by the stages that read
+those files, so they live beside the core schemas rather than inside them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .schemas import _CONSTRAINT_OPS, _ID, _SCALAR, _TEXT, DIALECT, MANIFEST, RULES, TEMPLATES, TREATMENTS
+
+_IDS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+
+TESTS: dict[str, Any] = {
+    "$schema": DIALECT,
+    "$id": "cicatrix:tests",
+    "title": "cicatrix knowledge-base test cases (tests/*.yaml)",
+    "type": "object",
+    "required": ["cases"],
+    "additionalProperties": False,
+    "properties": {
+        "cases": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "patient", "expect"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_./-]*$"},
+                    "description": {"type": "string"},
+                    "source": {"type": "string"},
+                    "patient": {"type": "object", "description": "A patient file, inline."},
+                    "expect": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "additionalProperties": False,
+                        "properties": {
+                            "recommend": {
+                                **_IDS,
+                                "description": "Each id (or combination id a+b) is recommended.",
+                            },
+                            "recommend_any": {
+                                "type": "array",
+                                "description": "For each group, at least one id is recommended.",
+                                "items": {**_IDS, "minItems": 2},
+                            },
+                            "not_recommend": {
+                                **_IDS,
+                                "description": "Never recommended, alone or in a combination.",
+                            },
+                            "avoid": {**_IDS, "description": "Each id is in the avoid list."},
+                            "not_avoid": _IDS,
+                            "first": {
+                                "type": "string",
+                                "description": "The id ranked first among procedures/combinations.",
+                            },
+                            "notes": {**_IDS, "description": "Each text appears in some note."},
+                            "cautions": {
+                                "type": "object",
+                                "description": "id -> text that appears in its cautions.",
+                                "additionalProperties": {"type": "string"},
+                            },
+                            "routine": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {
+                                    "morning_last": {"type": "string"},
+                                    "evening_includes": _IDS,
+                                    "evening_excludes": _IDS,
+                                    "nights": {
+                                        "type": "object",
+                                        "description": "id -> evenings a week it is scheduled.",
+                                        "additionalProperties": {"type": "integer"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+_CONDITION = {
+    "type": "object",
+    "minProperties": 1,
+    "propertyNames": {"type": "string", "pattern": "^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$"},
+    "additionalProperties": {"anyOf": [_SCALAR, {"type": "array", "items": _SCALAR, "minItems": 1}, _CONSTRAINT_OPS]},
+}
+
+QUESTIONS: dict[str, Any] = {
+    "$schema": DIALECT,
+    "$id": "cicatrix:questions",
+    "title": "cicatrix interactive questionnaire (questions.yaml)",
+    "type": "object",
+    "required": ["groups"],
+    "additionalProperties": False,
+    "properties": {
+        "groups": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["template", "questions"],
+                "additionalProperties": False,
+                "properties": {
+                    "template": _ID,
+                    "title": {"type": "string"},
+                    "intro": {"type": "string"},
+                    "repeat": {"type": "string", "description": "For a list template: the add-another question."},
+                    "questions": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["field", "prompt"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "field": _ID,
+                                "prompt": _TEXT,
+                                "help": {"type": "string"},
+                                "default": {},
+                                "ask_if": {
+                                    "anyOf": [_CONDITION, {"type": "array", "items": _CONDITION, "minItems": 1}]
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+ALL: dict[str, dict[str, Any]] = {
+    "kb": MANIFEST,
+    "templates": TEMPLATES,
+    "treatments": TREATMENTS,
+    "rules": RULES,
+    "tests": TESTS,
+    "questions": QUESTIONS,
+}

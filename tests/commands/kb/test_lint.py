@@ -1,0 +1,126 @@
+"""kb lint: rules that can never fire, contradictions and cycles, each reported
+with its place; the bundled knowledge base lints clean."""
+
+from __future__ import annotations
+
+import pytest
+
+from ...helpers import GOOD_RULES, located_files, write_kb
+
+# (what breaks, rules text, templates text, treatments text, command, expected parts)
+CORPUS = [
+    (
+        "never fires: contradictory bounds",
+        GOOD_RULES.replace("{type: ice_pick}", "{type: ice_pick}}, {patient: {level: {gt: 5, lt: 3}}"),
+        None,
+        None,
+        "lint",
+        ["error: ", "rules.yaml:1:3: ok: can never fire: patient.level: no number is both gt 5 and lt 3"],
+    ),
+    (
+        "never fires: excluded value",
+        GOOD_RULES.replace(
+            "{type: ice_pick}", "{type: [ice_pick, boxcar], depth: deep}}, {scar: {type: {in: [boxcar], not: boxcar}}"
+        ),
+        None,
+        None,
+        "lint",
+        ["can never fire: scar.type: its constraints exclude every value"],
+    ),
+    (
+        "never fires: derived fact nobody asserts",
+        GOOD_RULES.replace("{finding: {kind: deep}}", "{finding: {kind: shallow}}"),
+        None,
+        None,
+        "lint",
+        ["rules.yaml:13:3: use-finding: can never fire: no rule asserts a finding fact that matches"],
+    ),
+    (
+        "never fires: reacting to a conclusion nobody draws",
+        GOOD_RULES
+        + """\
+- id: react
+  title: react
+  when: [{recommend: {treatment: gamma}}]
+  then: [{note: gamma}]
+  sources: [src.txt]
+""",
+        None,
+        None,
+        "lint",
+        ["react: can never fire: no rule concludes recommend gamma"],
+    ),
+    (
+        "recommends what it avoids",
+        GOOD_RULES.replace(
+            "      explain: fine\n", "      explain: fine\n    - avoid: alpha\n      reason: not for you\n"
+        ),
+        None,
+        None,
+        "lint",
+        ["ok: recommends and avoids alpha under the same conditions"],
+    ),
+    (
+        "cyclic assertions",
+        GOOD_RULES
+        + """\
+- id: loop
+  title: loop back
+  when: [{finding: {kind: deep}}]
+  then: [{assert: {finding: {kind: deep, site: cheeks}}}]
+  sources: [src.txt]
+""",
+        None,
+        None,
+        "lint --strict",
+        ["warning: ", "rules feed each other in a cycle: loop -> loop"],
+    ),
+    (
+        "treatment no rule recommends",
+        GOOD_RULES,
+        None,
+        None,
+        "lint --strict",
+        ["warning: ", "treatments.yaml:", "no rule recommends treatment gamma"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "rules", "templates", "treatments", "command", "expected"), CORPUS, ids=[c[0] for c in CORPUS]
+)
+def test_broken_kb_reports_place_and_reason(tmp_path, run_cli, what, rules, templates, treatments, command, expected):
+    root = write_kb(tmp_path, rules, templates, treatments)
+    run = run_cli("kb", *command.split(), "--kb", str(root))
+    output = run.out + run.err
+    assert run.code == 2, output
+    for part in expected:
+        assert part in output, f"{what}: {part!r} not in\n{output}"
+    assert "Traceback" not in output
+
+
+def test_every_lint_message_is_located(tmp_path, run_cli):
+    for n, (what, rules, templates, treatments, command, _) in enumerate(CORPUS):
+        root = write_kb(tmp_path / str(n), rules, templates, treatments)
+        run = run_cli("kb", *command.split(), "--kb", str(root))
+        assert run.code == 2, what
+        files = located_files(run.out + run.err, root)
+        if rules == GOOD_RULES:  # the strict lint of the unchanged rules warns about the unused catalogue
+            assert "kb/treatments.yaml" in files, what
+        else:  # the broken rule comes first
+            assert files[0] == "kb/rules/rules.yaml", f"{what}:\n{run.out}{run.err}"
+
+
+def test_good_small_kb_validates_and_lints_with_warnings_only(tmp_path, run_cli):
+    root = write_kb(tmp_path, GOOD_RULES)
+    assert run_cli("kb", "validate", "--kb", str(root)).code == 0
+    run = run_cli("kb", "lint", "--kb", str(root))
+    assert run.code == 0 and "0 error(s)" in run.out
+
+
+def test_bundled_kb_validates_and_lints_clean_in_strict(run_cli):
+    run = run_cli("kb", "validate")
+    assert run.code == 0 and run.out.startswith("ok: ")
+    run = run_cli("kb", "lint", "--strict")
+    assert run.code == 0, run.out
+    assert "0 error(s), 0 warning(s)" in run.out

@@ -1,0 +1,108 @@
+"""The consult command on the bundled examples and its output file; the clinical
+expectations here are the bundled knowledge base's, as the command prints them."""
+
+from __future__ import annotations
+
+import json
+
+from ..conftest import EXAMPLES
+
+DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def procedures(plan: dict) -> list[dict]:
+    return [r for r in plan["recommendations"] if r["kind"] in ("procedure", "combination")]
+
+
+def consult_json(run_cli, path) -> dict:
+    run = run_cli("consult", str(path), "--format", "json")
+    assert run.code == 0, run.err
+    return json.loads(run.out)
+
+
+def test_pregnant_example_defers_procedures_and_retinoid(run_cli, kb):
+    plan = consult_json(run_cli, EXAMPLES / "pregnant.yaml")
+    recommended = {r["id"] for r in plan["recommendations"]}
+    for r in plan["recommendations"]:
+        for part in r.get("components") or [r["id"]]:
+            assert "defer_in_pregnancy" not in kb.treatments[part].tags
+    assert "retinoid" not in recommended
+    assert {"retinoid", "tca_cross", "punch_excision"} <= {a["id"] for a in plan["avoid"]}
+    assert any("after delivery" in n for n in plan["notes"])
+
+
+def test_isolated_deep_example_offers_punch_and_laser_combination(run_cli):
+    plan = consult_json(run_cli, EXAMPLES / "isolated-deep-ice-pick.yaml")
+    ranked = [r["id"] for r in procedures(plan)]
+    # TCA CROSS fits the week of downtime; the punch + laser pair may run to 10 days
+    assert ranked[0] == "tca_cross"
+    combo = next(r for r in plan["recommendations"] if r["id"] == "punch_excision+ablative_fractional_laser")
+    assert "4 weeks" in combo["sequence"] and any("up to 10 days" in c for c in combo["cautions"])
+    tca = next(r for r in plan["recommendations"] if r["id"] == "tca_cross")
+    assert tca["targets"] == ["ice_pick"] and "forehead" in tca["explanation"]
+    assert "000_9f831d32b1b93e3e.txt" in tca["sources"]
+
+
+def test_mixed_example_offers_tca_cross_with_microneedling(run_cli):
+    plan = consult_json(run_cli, EXAMPLES / "mixed-facial-scars.yaml")
+    ids = [r["id"] for r in plan["recommendations"]]
+    assert procedures(plan)[0]["id"] == "tca_cross+microneedling"
+    assert "tca_cross" in ids and "microneedling" in ids
+    evening = plan["routine"]["evening"]
+    for day in DAYS:
+        assert not ({"retinoid"} & set(evening[day]) and {"aha", "bha"} & set(evening[day]))
+    assert sum("retinoid" in evening[d] for d in DAYS) == 3
+
+
+def test_low_downtime_strikes_out_long_recoveries(run_cli):
+    plan = consult_json(run_cli, EXAMPLES / "sensitive-low-downtime.json")
+    avoid = {a["id"]: a for a in plan["avoid"]}
+    assert "5 days" in avoid["ablative_fractional_laser"]["reason"]
+    assert "you accept 3" in avoid["punch_excision"]["reason"]
+    assert {"aha", "bha", "retinoid"} <= set(avoid)
+    tca = next(r for r in plan["recommendations"] if r["id"] == "tca_cross")
+    assert any("up to 7 days" in c for c in tca["cautions"])
+
+
+def test_active_acne_example_treats_acne_first(run_cli, kb):
+    plan = consult_json(run_cli, EXAMPLES / "active-acne.yaml")
+    assert plan["recommendations"][0]["id"] == "treat_active_acne"
+    assert plan["recommendations"][0]["kind"] == "prerequisite"
+    for r in plan["recommendations"]:
+        for part in r.get("components") or [r["id"]]:
+            assert "defer_with_active_acne" not in kb.treatments[part].tags
+
+
+def test_output_file_is_written_whole(tmp_path, run_cli):
+    out = tmp_path / "plan.json"
+    run = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--format", "json", "-o", str(out))
+    assert run.code == 0 and run.out == ""
+    assert json.loads(out.read_text())["kb"]["name"] == "cicatrix-acne-scars"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+def test_output_is_not_written_on_bad_input(tmp_path, run_cli):
+    bad = tmp_path / "p.yaml"
+    bad.write_text("scars:\n  - type: nope\n")
+    out = tmp_path / "plan.json"
+    run = run_cli("consult", str(bad), "--format", "json", "-o", str(out))
+    assert run.code == 2
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_output_into_a_missing_folder(tmp_path, run_cli):
+    run = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "-o", str(tmp_path / "no" / "p.txt"))
+    assert run.code == 2
+    assert "does not exist" in run.err
+
+
+def test_bad_kb_folder(tmp_path, run_cli):
+    run = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--kb", str(tmp_path / "missing"))
+    assert run.code == 2
+    assert "no such knowledge-base folder" in run.err
+
+
+def test_save_needs_an_interactive_consultation(run_cli, tmp_path):
+    run = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--save", str(tmp_path / "x.yaml"))
+    assert run.code == 2 and "--save are for consultations without a patient file" in run.err

@@ -1,0 +1,72 @@
+"""The trace command: show, how, why-not and replay on a saved trace, and bad trace files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ..conftest import EXAMPLES
+
+
+@pytest.fixture
+def trace_file(tmp_path, run_cli):
+    out = tmp_path / "t.json"
+    run = run_cli("consult", str(EXAMPLES / "mixed-facial-scars.yaml"), "--trace", str(out), "-o", str(tmp_path / "p"))
+    assert run.code == 0
+    return out
+
+
+def test_cli_show_filters(run_cli, trace_file):
+    run = run_cli("trace", "show", str(trace_file), "--rule", "ice-pick/*")
+    assert run.code == 0
+    rows = run.out.splitlines()[2:]
+    assert rows and all("ice-pick/" in r for r in rows)
+    run = run_cli("trace", "show", str(trace_file), "--fact", "scar-1", "--format", "json")
+    firings = json.loads(run.out)["firings"]
+    assert firings and all("scar-1" in f["matched"] + f["asserted"] for f in firings)
+
+
+def test_cli_how_and_why_not(run_cli, trace_file):
+    run = run_cli("trace", "how", str(trace_file), "tca_cross")
+    assert run.code == 0 and "(patient input)" in run.out and "ice-pick/tca-cross" in run.out
+    run = run_cli("trace", "why-not", str(trace_file), "punch_excision")
+    assert run.code == 0 and "scar #1 count is 8; the rule needs at most 5" in run.out
+    run = run_cli("trace", "replay", str(trace_file))
+    assert run.code == 0 and run.out.startswith("ok: ")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("not json at all", "not a JSON trace"),
+        ('{"format": "cicatrix-trace", "version": 99}', "trace format version 99 is not supported"),
+        ('{"format": "something-else"}', "not a cicatrix trace"),
+        ('{"format": "cicatrix-trace", "version": 1, "kb": {}}', "damaged trace"),
+    ],
+)
+def test_bad_trace_files_exit_2(tmp_path, run_cli, content, expected):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    run = run_cli("trace", "show", str(path))
+    assert run.code == 2
+    assert expected in run.err and "Traceback" not in run.err
+
+
+def test_truncated_trace_exits_2(tmp_path, run_cli, trace_file):
+    text = trace_file.read_text()
+    cut = tmp_path / "cut.json"
+    cut.write_text(text[: len(text) // 2])
+    run = run_cli("trace", "how", str(cut), "tca_cross")
+    assert run.code == 2
+    assert "looks truncated" in run.err
+
+
+def test_unknown_ids_suggest_close_ones(run_cli, trace_file):
+    run = run_cli("trace", "how", str(trace_file), "tca_cros")
+    assert run.code == 2 and "did you mean 'tca_cross'" in run.err
+    run = run_cli("trace", "why-not", str(trace_file), "punch_excison")
+    assert run.code == 2 and "did you mean 'punch_excision'" in run.err
+    run = run_cli("trace", "show", str(trace_file), "--fact", "scar-9")
+    assert run.code == 2 and "no fact 'scar-9'" in run.err
+    assert run_cli("trace", "show", str(trace_file.with_name("missing.json"))).code == 2

@@ -1,0 +1,210 @@
+"""Central safety: whatever the rules say, avoided treatments never reach the plan,
+combinations need every component, and the routine keeps incompatible items apart.
+
+The enforcing steps (allowed, split_combinations) are tested on hand-built
+proposals, the final check (check_invariants) on real plans broken by hand, and
+the whole on generated patients of the bundled knowledge base."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from cicatrix.engine.patient.reader import from_data, read
+from cicatrix.engine.resolve.proposals import Proposal, Proposals
+from cicatrix.engine.resolve.resolver import plan
+from cicatrix.engine.resolve.result import Avoidance
+from cicatrix.engine.resolve.routine import same_night_violations
+from cicatrix.engine.resolve.safety import SafetyInvariantError, allowed, check_invariants, split_combinations
+
+from ...conftest import EXAMPLES
+from ...helpers import consult, patients
+
+# --- enforcing: avoid wins, combinations need their parts ----------------------------
+
+
+def proposal(*rules: str, components: tuple[str, ...] = ()) -> Proposal:
+    return Proposal("first_line", rules=list(rules), components=components)
+
+
+def test_allowed_drops_avoided_ids_and_keeps_the_order():
+    proposals = Proposals(
+        recommended={"c": proposal("r1"), "a": proposal("r2"), "b": proposal("r3")},
+        avoided={"a": proposal("r4"), "z": proposal("r5")},
+    )
+    assert allowed(proposals) == ["c", "b"]
+    assert allowed(Proposals(recommended={"a": proposal("r1")})) == ["a"]
+
+
+def test_split_combinations_keeps_only_complete_safe_ones():
+    proposals = Proposals(
+        recommended={"a": proposal("r1"), "b": proposal("r1"), "c": proposal("r1")},
+        combinations={
+            "a+b": proposal("combo", "combo", components=("a", "b")),
+            "a+c": proposal("other", "combo", "other", components=("a", "c")),
+            "a+d": proposal("combo", components=("a", "d")),
+            "d+e": proposal("combo", components=("d", "e")),
+        },
+        avoided={"c": proposal("no-c"), "d": proposal("no-d")},
+    )
+    kept, dropped = split_combinations(proposals)
+    assert list(kept) == ["a+b"]
+    assert kept["a+b"] is proposals.combinations["a+b"]
+    assert [(d.id, d.rules, d.reason) for d in dropped] == [
+        ("a+c", ("other", "combo"), "avoided for this patient: c"),
+        # an avoided component is the reason given, before a missing one
+        ("a+d", ("combo",), "avoided for this patient: d"),
+        ("d+e", ("combo",), "avoided for this patient: d"),
+    ]
+    missing = Proposals(
+        recommended={"a": proposal("r1")},
+        combinations={"a+b+c": proposal("combo", components=("a", "b", "c"))},
+    )
+    kept, dropped = split_combinations(missing)
+    assert kept == {}
+    assert [(d.id, d.reason) for d in dropped] == [("a+b+c", "not recommended on their own: b, c")]
+
+
+def test_avoid_wins_whatever_the_firing_order(make_kb):
+    # The recommend rule fires first (higher salience) and is never told about the avoid.
+    root = make_kb(
+        """
+- id: rec
+  title: rec
+  salience: 10
+  when: []
+  then:
+    - recommend: alpha
+      explain: first
+    - recommend: beta
+      explain: second
+    - combine: [alpha, beta]
+      rationale: together
+  sources: [src.txt]
+- id: no-alpha
+  title: no alpha
+  when: []
+  then:
+    - avoid: alpha
+      reason: not for you
+  sources: [src.txt]
+"""
+    )
+    result, _ = consult(root, {"scars": [{"type": "boxcar"}]})
+    assert [r.id for r in result.recommendations] == ["beta"]
+    assert [a.id for a in result.avoid] == ["alpha"]
+    assert result.avoid[0].proposed_by == ("rec",)
+    assert [d.id for d in result.dropped] == ["alpha+beta"]
+    assert "alpha" in result.dropped[0].reason
+
+
+def test_combination_needs_every_component_recommended(make_kb):
+    root = make_kb(
+        """
+- id: rec
+  title: rec
+  when: []
+  then:
+    - recommend: alpha
+      explain: first
+    - combine: [alpha, beta]
+      rationale: together
+  sources: [src.txt]
+"""
+    )
+    result, _ = consult(root, {"scars": [{"type": "boxcar"}]})
+    assert [r.id for r in result.recommendations] == ["alpha"]
+    assert result.dropped[0].reason == "not recommended on their own: beta"
+
+
+# --- checking: a finished plan that breaks an invariant is a bug ----------------------
+
+
+@pytest.fixture(scope="module")
+def mixed(kb, session):
+    """A real plan with combinations and an evening routine that keeps items apart."""
+    result = plan(session, read(EXAMPLES / "mixed-facial-scars.yaml", kb))
+    ids = [r.id for r in result.recommendations]
+    assert "tca_cross+microneedling" in ids and "microneedling" in ids and "retinoid" in ids and "aha" in ids
+    return result
+
+
+def avoiding(result, tid: str):
+    return replace(result, avoid=(*result.avoid, Avoidance(tid, tid, "planted", ("planted",), (), ())))
+
+
+def test_a_real_plan_passes_the_check(kb, mixed):
+    check_invariants(mixed, kb)
+
+
+def test_check_catches_an_avoided_recommendation(kb, mixed):
+    with pytest.raises(SafetyInvariantError, match=r"^retinoid is both avoided and recommended \(in retinoid\)$"):
+        check_invariants(avoiding(mixed, "retinoid"), kb)
+
+
+def test_check_catches_an_avoided_component(kb, mixed):
+    # microneedling is kept only inside combinations, then avoided
+    result = replace(mixed, recommendations=tuple(r for r in mixed.recommendations if r.id != "microneedling"))
+    with pytest.raises(SafetyInvariantError, match="microneedling is both avoided and recommended"):
+        check_invariants(avoiding(result, "microneedling"), kb)
+
+
+def test_check_catches_a_combination_without_its_component(kb, mixed):
+    result = replace(mixed, recommendations=tuple(r for r in mixed.recommendations if r.id != "microneedling"))
+    with pytest.raises(SafetyInvariantError, match=r"combination \w+\+microneedling has a component that is not"):
+        check_invariants(result, kb)
+
+
+def test_check_catches_incompatible_items_on_one_night(kb, mixed):
+    evening = dict(mixed.routine.evening)
+    evening["tuesday"] = ("aha", "retinoid", "moisturizer")
+    result = replace(mixed, routine=replace(mixed.routine, evening=evening))
+    with pytest.raises(SafetyInvariantError, match="incompatible items on one night: tuesday: aha with retinoid"):
+        check_invariants(result, kb)
+
+
+def test_safety_errors_are_assertion_errors():
+    # a broken invariant is a bug in the engine, never a user's bad input
+    assert issubclass(SafetyInvariantError, AssertionError)
+
+
+# --- the invariants over generated patients -------------------------------------------
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=patients)
+def test_plan_invariants_over_generated_patients(kb, session, data):
+    result = plan(session, from_data(data, kb))
+    avoided = {a.id for a in result.avoid}
+    recommended = {r.id for r in result.recommendations}
+    singles = {i for i in recommended if "+" not in i}
+    p = result.patient["patient"]
+    for r in result.recommendations:
+        # nothing avoided is recommended, alone or inside a combination
+        assert not ({r.id, *r.components} & avoided)
+        if r.kind == "combination":
+            assert set(r.components) <= recommended
+        # every recommendation is explained, attributed and sourced
+        assert r.explanation.strip()
+        assert r.rules
+        assert r.sources
+        # nothing needs more downtime than the person accepts
+        for part in r.components or (r.id,):
+            assert kb.treatments[part].downtime_min <= p["downtime_days"]
+    if p["pregnant"] or p["breastfeeding"]:
+        assert "retinoid" not in recommended
+    if p["skin_sensitivity"] == "very_sensitive" or {"eczema", "rosacea", "broken_skin"} & set(p["conditions"]):
+        assert not ({"aha", "bha"} & recommended)
+    if p["active_acne"]:
+        assert "treat_active_acne" in recommended
+        assert not any("defer_with_active_acne" in kb.treatments[i].tags for i in singles)
+    if p["pregnant"]:
+        assert not any("defer_in_pregnancy" in kb.treatments[i].tags for i in singles)
+    for never in ("lemon_juice", "baking_soda"):
+        assert never in avoided
+    assert "sunscreen" in recommended
+    assert result.routine.morning[-1] == "sunscreen"
+    assert same_night_violations(result.routine, kb.treatments) == []
+    assert result.disclaimer

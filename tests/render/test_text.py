@@ -1,0 +1,47 @@
+"""The text plan: its sections, its width, the README's excerpt and a golden copy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..conftest import EXAMPLES, REPO
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+
+
+def test_text_plan_reads_as_a_plan(run_cli):
+    run = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--width", "88")
+    assert run.code == 0
+    text = run.out
+    assert text.count("Decision support, not a diagnosis") == 2
+    for heading in ("INPUT", "HOME CARE", "DAILY ROUTINE", "AVOID", "NOTES"):
+        assert heading in text
+    assert "Why:" in text and "Sources:" in text
+    assert "Retinoid (tretinoin / adapalene): You are pregnant" in text
+    assert max(len(line) for line in text.splitlines()) <= 88
+
+
+def test_consult_explain_adds_how_each_recommendation_was_concluded(run_cli):
+    run = run_cli("consult", str(EXAMPLES / "isolated-deep-ice-pick.yaml"), "--explain", "--width", "88")
+    assert run.code == 0
+    assert "HOW EACH RECOMMENDATION WAS CONCLUDED" in run.out
+    assert "(patient input)" in run.out
+
+
+def test_readme_excerpt_matches_real_output(run_cli):
+    """The README shows real output; keep it real."""
+    readme = (REPO / "README.md").read_text()
+    run = run_cli("consult", str(EXAMPLES / "isolated-deep-ice-pick.yaml"), "--width", "88")
+    start = readme.index("<!-- output:isolated-deep-ice-pick -->")
+    block = readme[start:].split("```text\n", 1)[1].split("```", 1)[0]
+    assert block.strip() and block in run.out
+
+
+def test_golden_text_plan(run_cli):
+    """The text rendering of one example, byte for byte (regenerate with CICATRIX_GOLDEN=update)."""
+    run = run_cli("consult", str(EXAMPLES / "isolated-deep-ice-pick.yaml"), "--width", "88")
+    path = GOLDEN / "isolated-deep-ice-pick.txt"
+    if os.environ.get("CICATRIX_GOLDEN") == "update":
+        path.write_text(run.out, encoding="utf-8")
+    assert run.out == path.read_text(encoding="utf-8")
