@@ -193,3 +193,14 @@ def texts(node) -> list[str]:
     for child in node.children:
         out += texts(child)
     return out
+
+
+def check_broken_kb(tmp_path, run_cli, what, rules, templates, treatments, command, expected) -> None:
+    """A broken knowledge base: the command exits 2, says each expected part, no traceback."""
+    root = write_kb(tmp_path, rules, templates, treatments)
+    run = run_cli("kb", *command.split(), "--kb", str(root))
+    output = run.out + run.err
+    assert run.code == 2, output
+    for part in expected:
+        assert part in output, f"{what}: {part!r} not in\n{output}"
+    assert "Traceback" not in output

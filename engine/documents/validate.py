@@ -138,6 +138,9 @@ def _type(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...
 
 def _pattern(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
     words = _PATTERN_WORDS.get(error.validator_value, f"text matching {error.validator_value}")
+    if "propertyNames" in error.schema_path:  # jsonschema checks a key as if it were a value of the mapping
+        yield doc.problem((*path, error.instance), f"{error.instance!r} is not {words}", key=True)
+        return
     yield doc.problem(path, f"{short(error.instance)} is not {words}")
 
 
@@ -148,9 +151,13 @@ def _property_names(doc: Document, error: Any, path: tuple[Any, ...], root: tupl
 
 
 def _at_least(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
-    what = {"minItems": "item", "minProperties": "entry", "minLength": "character"}[error.validator]
+    one, many = {
+        "minItems": ("item", "items"),
+        "minProperties": ("entry", "entries"),
+        "minLength": ("character", "characters"),
+    }[error.validator]
     n = error.validator_value
-    yield doc.problem(path, f"expected at least {n} {what}{'s' if n != 1 else ''}")
+    yield doc.problem(path, f"expected at least {n} {one if n == 1 else many}")
 
 
 def _max_properties(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):

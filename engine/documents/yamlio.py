@@ -99,14 +99,21 @@ class _Builder:
                 None, None, f"tag {node.tag!r} is not allowed (only plain data)", node.start_mark
             )
         if isinstance(node, yaml.MappingNode):
-            self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
+            written = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+            self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<): merged pairs come first
             result: dict[Any, Any] = {}
+            merged: set[Any] = set()  # keys whose value came through <<, which a later pair may override
             for key_node, value_node in node.value:
                 key = self.loader.construct_object(key_node, deep=True)
                 if not isinstance(key, (str, int, float, bool)) and key is not None:
                     self.problems.append(self.doc.problem(path, f"a mapping key must be a plain value, got {key!r}"))
                     continue
-                if key in result:
+                if id(key_node) not in written:
+                    merged.add(key)
+                elif key in merged:
+                    merged.discard(key)
+                    result.pop(key, None)
+                if key in result and key not in merged:
                     first = self.doc.key_marks.get((*path, key))
                     where = f" (first at line {first.line})" if first else ""
                     self.problems.append(
@@ -125,6 +132,15 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
         return self.loader.construct_object(node, deep=True)
+
+
+def as_written(value: Any) -> str:
+    """A value as an author wrote it in YAML (``null``, ``true``), for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
 
 
 def syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:

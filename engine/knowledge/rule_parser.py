@@ -95,7 +95,7 @@ class RuleParser:
         hint = did_you_mean(value, spec.allowed) if spec.allowed else ""
         self.error(
             path,
-            f"{value!r} can never match {label}, which is {spec.describe_allowed()}"
+            f"{yamlio.as_written(value)} can never match {label}, which is {spec.describe_allowed()}"
             f"{' or null' if spec.nullable and spec.type != 'list' else ''}{hint}",
         )
         return False
@@ -416,8 +416,10 @@ def _cannot_hold(source: FieldSpec, target: FieldSpec) -> str:
     """
     if source.type != target.type and not (source.type == "integer" and target.type == "number"):
         return f"it holds {source.describe_allowed()}, but the field holds {target.describe_allowed()}"
+    if target.allowed is not None and source.allowed is None:
+        return "it may hold any text, which the field does not allow"
     if target.allowed is not None and not set(source.allowed or ()) <= set(target.allowed) | {None}:
-        extra = sorted(map(str, set(source.allowed or ("any text",)) - set(target.allowed)))
+        extra = sorted(map(str, set(source.allowed or ()) - set(target.allowed)))
         return f"it may hold {', '.join(extra)}, which the field does not allow"
     if source.nullable and not target.nullable and source.type != "list":
         return "it may be null (not given), and the field is not nullable"

@@ -68,6 +68,8 @@ def read_yaml(stream: IO[str], name: str) -> Iterator[Record]:
             problems: list[Problem] = []
             try:
                 doc.data = yamlio._Builder(loader, doc, problems).build(node, ())
+            except yaml.MarkedYAMLError as exc:
+                problems.append(yamlio.syntax_problem(exc, name))
             except yaml.YAMLError as exc:
                 problems.append(Problem(name, node.start_mark.line + 1, None, "", f"not valid YAML: {exc}"))
             line = node.start_mark.line + 1
@@ -79,6 +81,8 @@ def read_yaml(stream: IO[str], name: str) -> Iterator[Record]:
 def _cell(kb: KnowledgeBase, template_name: str, field: str, text: str) -> Any:
     spec = kb.templates[template_name].fields[field]
     value = text.strip()
+    if value.lower() in ("null", "none") and spec.nullable:
+        return None
     if spec.type == "list":
         return [v.strip() for v in value.split(";") if v.strip()]
     if spec.type == "boolean":
@@ -94,8 +98,6 @@ def _cell(kb: KnowledgeBase, template_name: str, field: str, text: str) -> Any:
         except ValueError:
             return value
         return plain(number) if spec.type == "integer" else number
-    if value.lower() in ("null", "none") and spec.nullable:
-        return None
     return value
 
 

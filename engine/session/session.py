@@ -118,6 +118,7 @@ class Session:
                 targets=targets,
                 components=action.components,
                 sequence=sequence,
+                **words,  # so a combination's text merges across firings like any other
             )
         if action.kind == "assert":
             values = {k: _thaw(self._value(v, bindings)) for k, v in action.values.items()}

@@ -1,0 +1,103 @@
+"""The shared --kb option: a knowledge-base folder chosen on the command line or
+through CICATRIX_KB (the option wins), and a missing folder is bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from cicatrix.commands.options import kb_option
+
+from ..conftest import EXAMPLES, REPO
+
+PATIENT = str(EXAMPLES / "pregnant.yaml")
+
+
+@pytest.fixture(scope="module")
+def renamed_kb(tmp_path_factory):
+    """A copy of the bundled knowledge base under another name."""
+    root = tmp_path_factory.mktemp("options") / "renamed"
+    shutil.copytree(REPO / "kb", root)
+    manifest = root / "kb.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    assert "\nname: cicatrix-acne-scars\n" in text
+    manifest.write_text(text.replace("\nname: cicatrix-acne-scars\n", "\nname: renamed-copy\n"), encoding="utf-8")
+    return root
+
+
+def kb_name(run) -> str:
+    assert run.code == 0, run.err
+    return json.loads(run.out)["kb"]["name"]
+
+
+def test_without_the_option_the_bundled_kb_is_used(run_cli, monkeypatch):
+    monkeypatch.delenv("CICATRIX_KB", raising=False)
+    assert kb_name(run_cli("consult", PATIENT, "--format", "json")) == "cicatrix-acne-scars"
+    run = run_cli("kb", "validate")
+    assert run.code == 0 and run.out.startswith(f"ok: {REPO / 'kb'}:")
+
+
+def test_kb_option_selects_a_folder(run_cli, renamed_kb, monkeypatch):
+    monkeypatch.delenv("CICATRIX_KB", raising=False)
+    assert kb_name(run_cli("consult", PATIENT, "--format", "json", "--kb", str(renamed_kb))) == "renamed-copy"
+    run = run_cli("kb", "validate", "--kb", str(renamed_kb))
+    assert run.code == 0 and run.out.startswith(f"ok: {renamed_kb}:")
+
+
+def test_the_environment_variable_selects_a_folder(run_cli, renamed_kb, monkeypatch):
+    monkeypatch.setenv("CICATRIX_KB", str(renamed_kb))
+    assert kb_name(run_cli("consult", PATIENT, "--format", "json")) == "renamed-copy"
+    run = run_cli("kb", "validate")
+    assert run.code == 0 and run.out.startswith(f"ok: {renamed_kb}:")
+
+
+def test_the_option_wins_over_the_environment(run_cli, renamed_kb, tmp_path, monkeypatch):
+    monkeypatch.setenv("CICATRIX_KB", str(tmp_path / "missing"))
+    run = run_cli("consult", PATIENT, "--format", "json", "--kb", str(renamed_kb))
+    assert kb_name(run) == "renamed-copy"
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_a_missing_folder_exits_2(run_cli, tmp_path, monkeypatch, how):
+    missing = tmp_path / "no-such-kb"
+    if how == "option":
+        monkeypatch.delenv("CICATRIX_KB", raising=False)
+        args = ["--kb", str(missing)]
+    else:
+        monkeypatch.setenv("CICATRIX_KB", str(missing))
+        args = []
+    for command in (["kb", "validate"], ["consult", PATIENT, "--format", "json"]):
+        run = run_cli(*command, *args)
+        assert run.code == 2, command
+        assert f"{missing}: no such knowledge-base folder" in run.err
+        assert run.out == "" and "Traceback" not in run.err
+
+
+def test_a_file_is_not_a_folder(run_cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("CICATRIX_KB", raising=False)
+    path = tmp_path / "kb.yaml"
+    path.write_text("name: x\n")
+    run = run_cli("kb", "validate", "--kb", str(path))
+    assert run.code == 2 and "is a file" in run.err
+
+
+def test_the_option_on_its_own(tmp_path, monkeypatch):
+    """What kb_option adds to any command: a Path (or None), and help naming the variable."""
+
+    @click.command()
+    @kb_option
+    def show(kb_dir):
+        click.echo(repr(kb_dir))
+
+    runner = CliRunner()
+    monkeypatch.delenv("CICATRIX_KB", raising=False)
+    assert runner.invoke(show, []).output == "None\n"
+    assert runner.invoke(show, ["--kb", str(tmp_path)]).output == f"{tmp_path!r}\n"
+    monkeypatch.setenv("CICATRIX_KB", str(tmp_path))
+    assert runner.invoke(show, []).output == f"{tmp_path!r}\n"
+    help_text = " ".join(runner.invoke(show, ["--help"]).output.split())
+    assert "--kb DIRECTORY" in help_text and "[env var: CICATRIX_KB]" in help_text

@@ -1,0 +1,208 @@
+"""The dependency graph: which fact an action produces, whether it could match a
+pattern, and which rules feed, derive for and are fed by which."""
+
+from __future__ import annotations
+
+import pytest
+
+from cicatrix.engine.authoring.dependencies import build, could_match, produced, reads
+from cicatrix.engine.knowledge.loader import load
+from cicatrix.engine.knowledge.model import Action, FieldConstraint, Pattern, Var, Where
+from cicatrix.engine.knowledge.model import Test as Check
+
+from ...conftest import TEMPLATES
+
+
+def pattern(template: str, **tests: tuple[Check, ...]) -> Pattern:
+    return Pattern(template, tuple(FieldConstraint(f, t) for f, t in tests.items()), False, Where(""))
+
+
+DEEP_ON_CHEEKS = pattern("finding", kind=(Check("eq", "deep"),), site=(Check("any", ("cheeks", "nose")),))
+
+
+# --- could_match ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("template", "values", "matches"),
+    [
+        ("finding", {"kind": "deep", "site": "cheeks"}, True),
+        ("finding", {"kind": "shallow", "site": "cheeks"}, False),
+        ("finding", {"kind": "deep", "site": "forehead"}, False),
+        ("scar", {"kind": "deep", "site": "cheeks"}, False),  # another template never matches
+        ("finding", {"kind": Var("k"), "site": Var("s")}, True),  # a variable could hold anything
+        ("finding", {"kind": Var("k"), "site": "forehead"}, False),
+        ("finding", {"kind": "deep"}, True),  # a field the fact does not set is not judged
+        ("finding", {}, True),
+    ],
+)
+def test_could_match(template, values, matches):
+    assert could_match(DEEP_ON_CHEEKS, template, values) is matches
+
+
+def test_could_match_ignores_tests_against_variables():
+    p = pattern("patient", level=(Check("gt", Var("n")), Check("lt", 5)))
+    assert could_match(p, "patient", {"level": 100}) is False
+    assert could_match(p, "patient", {"level": 1}) is True  # whatever $n is
+    assert could_match(pattern("patient"), "patient", {"level": 1}) is True
+
+
+# --- produced ------------------------------------------------------------------------------
+
+
+def test_what_each_action_produces():
+    assert produced(Action("assert", template="finding", values={"kind": "deep", "site": Var("s")})) == (
+        "finding",
+        {"kind": "deep", "site": Var("s")},
+    )
+    assert produced(Action("recommend", target="alpha", text="x")) == ("recommend", {"treatment": "alpha"})
+    assert produced(Action("avoid", target=Var("t"), text="x")) == ("avoid", {"treatment": Var("t")})
+    for kind in ("caution", "note"):
+        assert produced(Action(kind, target="alpha", text="x")) is None
+    assert produced(Action("combine", components=("alpha", "beta"))) is None
+
+
+def test_produced_values_are_a_copy():
+    action = Action("assert", template="finding", values={"kind": "deep"})
+    _, values = produced(action)
+    values["kind"] = "shallow"
+    assert action.values == {"kind": "deep"}
+
+
+# --- the graph of a small knowledge base ------------------------------------------------------
+
+RULES = """\
+- id: derive
+  title: derive
+  when: [{scar: {depth: deep, site: $s}}]
+  then: [{assert: {finding: {kind: deep, site: $s}}}]
+  sources: [src.txt]
+- id: use-finding
+  title: use the finding
+  when: [{finding: {kind: deep}}]
+  then:
+    - recommend: alpha
+      explain: a
+    - recommend: alpha
+      explain: again
+      tier: adjunct
+    - caution: alpha
+      text: careful
+    - combine: [alpha, beta]
+      rationale: both
+  sources: [src.txt]
+- id: shallow
+  title: never fed
+  when: [{finding: {kind: shallow}}]
+  then: [{note: shallow}]
+  sources: [src.txt]
+- id: unless-cheeks
+  title: blocked by a finding
+  when: []
+  unless: [{finding: {site: cheeks}}]
+  then: [{note: none on the cheeks}]
+  sources: [src.txt]
+- id: react
+  title: react to alpha
+  when: [{recommend: {treatment: alpha}}, {finding: {kind: $k}}]
+  then:
+    - avoid: gamma
+      reason: not with alpha
+    - assert: {finding: {kind: $k}}
+  sources: [src.txt]
+- id: react-avoid
+  title: react to an avoidance
+  when: [{avoid: {treatment: gamma}}, {patient: {level: 3}}]
+  then: [{note: gamma avoided}]
+  sources: [src.txt]
+"""
+
+
+@pytest.fixture
+def graph(make_kb):
+    kb = load(make_kb(RULES, templates=TEMPLATES))
+    return kb, build(kb)
+
+
+def test_feeds_and_fed_by(graph):
+    _, g = graph
+    assert g.feeds == {
+        # its finding (any site: $s) can match every finding pattern but the shallow one
+        "derive": ("use-finding", "unless-cheeks", "react"),
+        "use-finding": ("react",),
+        "shallow": (),
+        "unless-cheeks": (),
+        # a finding of kind $k could be any kind; its site is left at the default, null
+        "react": ("use-finding", "shallow", "react", "react-avoid"),
+        "react-avoid": (),
+    }
+    assert g.fed_by == {
+        "derive": (),
+        "use-finding": ("derive", "react"),
+        "shallow": ("react",),
+        "unless-cheeks": ("derive",),
+        "react": ("derive", "use-finding", "react"),
+        "react-avoid": ("react",),
+    }
+
+
+def test_derives_for_follows_asserted_facts_only(graph):
+    _, g = graph
+    assert g.derives_for == {
+        "derive": ("use-finding", "unless-cheeks", "react"),
+        "use-finding": (),  # it only recommends: reacting to that is not a derivation
+        "shallow": (),
+        "unless-cheeks": (),
+        "react": ("use-finding", "shallow", "react"),  # not react-avoid: that is the avoid
+        "react-avoid": (),
+    }
+
+
+def test_concludes_and_asserts(graph):
+    _, g = graph
+    assert g.concludes["use-finding"] == (("recommend", "alpha"), ("caution", "alpha"), ("combine", "alpha+beta"))
+    assert g.concludes["react"] == (("avoid", "gamma"),)
+    assert g.concludes["derive"] == () and g.concludes["shallow"] == ()
+    assert g.asserts["derive"] == ("finding:deep",)
+    assert g.asserts["react"] == ("finding",)  # the kind is a variable: only the template
+    assert g.asserts["use-finding"] == ()  # recommend facts are conclusions, not derived facts
+
+
+def test_every_rule_has_an_entry_in_rule_order(graph):
+    kb, g = graph
+    ids = [r.id for r in kb.rules]
+    for part in (g.feeds, g.derives_for, g.fed_by, g.concludes, g.asserts):
+        assert list(part) == ids
+
+
+def test_the_bundled_kb_graph_is_consistent(kb):
+    g = build(kb)
+    for rid, targets in g.feeds.items():
+        for other in targets:
+            assert rid in g.fed_by[other]
+        assert set(g.derives_for[rid]) <= set(targets)
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+def test_reads_names_every_field_tested_once(graph):
+    kb, _ = graph
+    assert reads(kb.rule("derive")) == ("scar.depth", "scar.site")
+    assert reads(kb.rule("react-avoid")) == ("avoid.treatment", "patient.level")
+    assert reads(kb.rule("unless-cheeks")) == ("finding.site",)  # unless patterns read too
+
+
+def test_reads_a_bare_pattern_as_its_template(make_kb):
+    kb = load(
+        make_kb(
+            """\
+- id: r
+  title: r
+  when: [{patient: {}}, {scar: {type: ice_pick}}, {scar: {type: boxcar, site: $s}}]
+  then: [{note: x}]
+  sources: [src.txt]
+"""
+        )
+    )
+    assert reads(kb.rule("r")) == ("patient", "scar.type", "scar.site")
