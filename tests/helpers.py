@@ -204,3 +204,16 @@ def check_broken_kb(tmp_path, run_cli, what, rules, templates, treatments, comma
     for part in expected:
         assert part in output, f"{what}: {part!r} not in\n{output}"
     assert "Traceback" not in output
+
+
+def rule(rid: str, when: str, then: str = "- note: fired", extra: str = "") -> str:
+    """One rule of a small test knowledge base, as YAML (``extra`` adds e.g. a salience)."""
+    return f"""
+- id: {rid}
+  title: {rid}
+  {extra}
+  when: {when}
+  then:
+    {then}
+  sources: [src.txt]
+"""

@@ -10,6 +10,7 @@ from cicatrix.engine.authoring.lint import lint
 from cicatrix.engine.knowledge.loader import load
 
 from ...conftest import TEMPLATES, TREATMENTS
+from ...helpers import rule
 
 # Every treatment recommended (beta only in a combination) or avoided, every
 # derived template asserted and matched, every derived field read: no findings.
@@ -40,18 +41,6 @@ CLEAN = """\
       text: c
     - avoid: never
       reason: n
-  sources: [src.txt]
-"""
-
-
-def rule(rid: str, when: str, then: str = "- note: fired", extra: str = "") -> str:
-    return f"""\
-- id: {rid}
-  title: {rid}
-  {extra}
-  when: {when}
-  then:
-    {then}
   sources: [src.txt]
 """
 
@@ -283,7 +272,7 @@ def test_findings_are_sorted_by_file_line_and_message(make_kb):
     found = lint(load(make_kb(rules, templates=templates)))
     two = line_of(rules, "- id: two")
     assert [(p.file, p.line, p.message) for p in found] == [
-        ("kb/rules/rules.yaml", 1, "rules feed each other in a cycle: loop -> loop"),
+        ("kb/rules/rules.yaml", line_of(rules, "- id: loop"), "rules feed each other in a cycle: loop -> loop"),
         ("kb/rules/rules.yaml", two, "can never fire: no rule concludes avoid alpha"),
         ("kb/rules/rules.yaml", two, "can never fire: patient.level: no number is both gt 5 and lt 3"),
         ("kb/templates.yaml", line_of(templates, "  spare:"), "no rule matches template spare"),

@@ -8,21 +8,9 @@ from cicatrix.engine.common.errors import CicatrixError
 from cicatrix.engine.knowledge.loader import load
 
 from ...conftest import TEMPLATES
-from ...helpers import consult, fired
+from ...helpers import consult, fired, rule
 
 ONE_SCAR = {"scars": [{"type": "ice_pick", "site": "cheeks", "depth": "deep"}]}
-
-
-def rule(rid: str, when: str, then: str = "- note: fired", extra: str = "") -> str:
-    return f"""
-- id: {rid}
-  title: {rid}
-  {extra}
-  when: {when}
-  then:
-    {then}
-  sources: [src.txt]
-"""
 
 
 # Asserts a `finding` for every deep scar, before other rules (salience 10).
@@ -94,10 +82,9 @@ def test_contains_on_list_field(make_kb):
 
 
 # --- true is not 1 -------------------------------------------------------------------
-# A field of a derived template can receive, through a variable, a value of another
-# field's type (the parser does not check where a variable's value came from), so
-# the literal tests of the rule language must tell true from 1 and false from 0 on
-# their own; Python's == does not.
+# A derived template with an integer and a boolean field: the parser must refuse any
+# rule that would store or join a boolean with a number, because Python's == (and so
+# the Rete network's joins) takes true for 1.
 
 FLAG_TEMPLATES = (
     TEMPLATES

@@ -19,6 +19,7 @@ from cicatrix.engine.knowledge.model import Var, Where
 from cicatrix.engine.knowledge.rule_parser import is_var, parse_rules
 
 from ...conftest import MANIFEST, ONE_RULE, TEMPLATES, TREATMENTS
+from ...helpers import rule
 
 # The test templates, plus a derived template with a field of every kind for asserts.
 DERIVED = (
@@ -49,18 +50,6 @@ def small_kb(tmp_path_factory):
     (root / "treatments.yaml").write_text(TREATMENTS)
     (root / "rules" / "rules.yaml").write_text(ONE_RULE)
     return load(root)
-
-
-def rule(rid: str, when: str, then: str = "- note: fired", extra: str = "") -> str:
-    return f"""
-- id: {rid}
-  title: {rid}
-  {extra}
-  when: {when}
-  then:
-    {then}
-  sources: [src.txt]
-"""
 
 
 def parse(small_kb, *texts: str, schema: bool = True):

@@ -239,8 +239,8 @@ def test_every_plan_is_checked_before_it_is_returned(small, monkeypatch):
 
 def test_a_combination_that_fires_per_item_says_its_reason_once(make_kb):
     """Like a recommendation's, a combination's text gathers the words of every firing."""
-    from ...engine.compile.test_compiler import ONE_SCAR, rule
-    from ...helpers import consult
+    from ...engine.compile.test_compiler import ONE_SCAR
+    from ...helpers import consult, rule
 
     root = make_kb(
         rule("a", "[{scar: {site: $s}}]", "- recommend: alpha\n      explain: alpha on the {$s}.")

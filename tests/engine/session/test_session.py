@@ -12,18 +12,7 @@ from cicatrix.engine.session.records import ActionRecord, FactRecord
 from cicatrix.engine.session.session import Session
 
 from ...conftest import EXAMPLES, TEMPLATES
-
-
-def rule(rid: str, when: str, then: str = "- note: fired", extra: str = "") -> str:
-    return f"""
-- id: {rid}
-  title: {rid}
-  {extra}
-  when: {when}
-  then:
-    {then}
-  sources: [src.txt]
-"""
+from ...helpers import rule
 
 
 def session_for(make_kb, rules: str, **kwargs) -> Session:
