@@ -40,7 +40,7 @@ def main() -> None:
         [
             sys.executable,
             "-c",
-            "import click, yaml, jsonschema; from cicatrix.engine import compat",
+            "import click, yaml, jsonschema; from cicatrix.engine.compile import compat",
         ],
         args.runs,
     )
