@@ -17,6 +17,10 @@ def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None
     out = [f"# {kb.title or kb.name + ' plan'}", "", f"> **{result.disclaimer}**", ""]
     out.append(f"Knowledge base: {kb.name} {kb.version} (`{result.kb.digest[:19]}...`)")
     out.append("")
+    if result.alerts:
+        out += ["## Alerts: act on these first", ""]
+        out += [f"- **{a.severity.upper()}:** {a.text} _(sources: {', '.join(a.sources)})_" for a in result.alerts]
+        out.append("")
     out += ["## Input", ""] + [f"- {line}" for line in input_summary(result, kb)] + [""]
     sections = (
         ("First", ("prerequisite",)),

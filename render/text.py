@@ -82,6 +82,7 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88) -> str:
     w = _Writer(width)
     w.lines.append(f"cicatrix treatment plan  ({kb.name} {kb.version})")
     w.para(result.disclaimer)
+    _alerts(w, result)
     w.heading("Input")
     for line in input_summary(result, kb):
         w.para(line, 2, hang=4)
@@ -95,6 +96,16 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88) -> str:
     w.blank()
     w.para(result.disclaimer)
     return "\n".join(w.lines) + "\n"
+
+
+def _alerts(w: _Writer, result: Result) -> None:
+    """What must be acted on first comes before anything else, the input included."""
+    if not result.alerts:
+        return
+    w.heading("Alerts: act on these first")
+    for a in result.alerts:
+        w.para(a.text, 2, f"{a.severity.upper()}: ", hang=4)
+        w.para(", ".join(a.sources), 4, "Sources: ")
 
 
 def _recommendations(w: _Writer, result: Result) -> None:

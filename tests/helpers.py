@@ -217,3 +217,24 @@ def rule(rid: str, when: str, then: str = "- note: fired", extra: str = "") -> s
     {then}
   sources: [src.txt]
 """
+
+
+# An alert of each severity (the warning raised once per scar site), for the alert tests.
+ALERT_RULES = (
+    rule(
+        "warn",
+        "[{scar: {site: $s}}]",
+        "- alert: check-site\n      severity: warning\n      text: look at the {$s} first.",
+    )
+    + rule(
+        "urgent", "[{patient: {pregnant: true}}]", "- alert: stop-now\n      severity: urgent\n      text: stop now."
+    )
+    + ONE_RULE
+)
+TWO_SITES = {
+    "patient": {"pregnant": True},
+    "scars": [
+        {"type": "ice_pick", "site": "cheeks", "depth": "deep"},
+        {"type": "ice_pick", "site": "forehead", "depth": "deep"},
+    ],
+}

@@ -66,6 +66,8 @@ def build(kb: KnowledgeBase) -> Graph:
                 concludes[rule.id].append((action.kind, str(action.target)))
             if action.kind == "combine":
                 concludes[rule.id].append(("combine", "+".join(action.components)))
+            if action.kind == "alert":
+                concludes[rule.id].append(("alert", str(action.target)))
             fact = produced(action)
             if fact is None:
                 continue

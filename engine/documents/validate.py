@@ -30,6 +30,7 @@ _PATTERN_WORDS = {
     "^\\$[a-z_][a-z0-9_]*$": "a variable such as '$site'",
     "^(\\$[a-z_][a-z0-9_]*|[a-z][a-z0-9_]*)$": "a treatment id such as 'first_choice' or a variable",
     "^[^#\\s]+(#[^\\s]+)?$": "a source such as 'file.txt' or 'file.txt#section'",
+    "^[a-z][a-z0-9_-]*$": "a lower-case id such as 'act-now' (letters, digits, - and _)",
 }
 
 

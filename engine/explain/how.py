@@ -81,6 +81,9 @@ def how(trace: Trace, wanted: str) -> Node:
                 if action.kind == "avoid" and action.treatment == wanted:
                     root.children.append(_firing_node(trace, firing, seen, action.text))
         return root
+    alerts = {a["id"]: a for a in trace.result.get("alerts", [])}
+    if wanted in alerts:
+        return _alert(trace, alerts[wanted], seen)
     if wanted in trace.facts:
         return _fact_node(trace, wanted, seen)
     if wanted in treatment_ids(trace):
@@ -89,4 +92,15 @@ def how(trace: Trace, wanted: str) -> Node:
             f"{wanted!r} was neither recommended nor avoided in this trace; "
             f"ask why not: cicatrix trace why-not {trace.file} {wanted}",
         )
-    raise unknown_id(trace, wanted, "a recommendation, an avoided treatment or a fact")
+    raise unknown_id(trace, wanted, "a recommendation, an avoided treatment, an alert or a fact")
+
+
+def _alert(trace: Trace, alert: dict[str, Any], seen: set[str]) -> Node:
+    article = "an" if alert["severity"][:1] in "aeiou" else "a"
+    root = Node(f"{alert['id']} is {article} {alert['severity']} alert: {alert['text']}")
+    stood = supported_firings(trace.consultation())
+    for firing in trace.firings:
+        for action in firing.actions:
+            if firing.seq in stood and action.kind == "alert" and action.alert == alert["id"]:
+                root.children.append(_firing_node(trace, firing, seen, ""))
+    return root

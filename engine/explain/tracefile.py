@@ -42,7 +42,7 @@ def _pattern(p: Pattern) -> dict[str, Any]:
 
 def _action(a: ActionRecord) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": a.kind}
-    for key in ("treatment", "text", "tier", "sequence", "fact", "template"):
+    for key in ("treatment", "text", "tier", "sequence", "fact", "template", "alert", "severity"):
         value = getattr(a, key)
         if value:
             out[key] = value
@@ -61,6 +61,8 @@ def _concludes(action: Any) -> dict[str, Any]:
         out["target"] = str(action.target)
     if action.components:
         out["components"] = list(action.components)
+    if action.kind == "alert":
+        out["severity"] = action.severity
     if action.kind == "assert":
         out["template"] = action.template
         out["values"] = {k: (f"${v.name}" if isinstance(v, Var) else v) for k, v in action.values.items()}
@@ -286,6 +288,8 @@ def _build(name: str, data: dict[str, Any]) -> Trace:
                 fact=a.get("fact"),
                 template=a.get("template", ""),
                 labels=dict(a.get("labels", {})),
+                alert=a.get("alert", ""),
+                severity=a.get("severity", ""),
             )
             for a in f["actions"]
         )

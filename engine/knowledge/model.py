@@ -228,7 +228,8 @@ class Pattern:
         )
 
 
-ACTION_KINDS = ("recommend", "avoid", "combine", "assert", "caution", "note")
+ACTION_KINDS = ("recommend", "avoid", "combine", "assert", "caution", "note", "alert")
+SEVERITIES = ("urgent", "warning")  # of an alert, most pressing first
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,7 @@ class Action:
     template: str = ""  # for assert
     values: Mapping[str, Any] = field(default_factory=dict)  # for assert: literal or Var
     where: Where = Where("")
+    severity: str = ""  # for alert: urgent or warning (the alert's id is ``target``)
 
 
 @dataclass(frozen=True)

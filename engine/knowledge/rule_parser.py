@@ -15,6 +15,7 @@ from ..common.errors import Problem, did_you_mean
 from ..documents import yamlio
 from . import schemas
 from .model import (
+    ACTION_KINDS,
     Action,
     FieldConstraint,
     FieldSpec,
@@ -230,7 +231,7 @@ class RuleParser:
         return value
 
     def action(self, raw: dict[str, Any], path: tuple[Any, ...], bound: Mapping[str, FieldSpec]) -> Action | None:
-        kind = next(k for k in ("recommend", "avoid", "combine", "assert", "caution", "note") if k in raw)
+        kind = next(k for k in ACTION_KINDS if k in raw)
         where = self.where(path)
         targets = tuple(
             self.var(t, bound, (*path, "targets", i)) if is_var(t) else t for i, t in enumerate(raw.get("targets", []))
@@ -272,6 +273,9 @@ class RuleParser:
             )
         if kind == "assert":
             return self.assertion(raw["assert"], (*path, "assert"), bound, where)
+        if kind == "alert":
+            text = self.text(raw["text"], bound, (*path, "text"))
+            return Action("alert", target=raw["alert"], text=text, severity=raw["severity"], where=where)
         return Action("note", text=self.text(raw["note"], bound, (*path, "note")), where=where)
 
     def assertion(

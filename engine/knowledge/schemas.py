@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import ACTION_KINDS, CATALOGUE_KINDS, CONFIDENCE, COSTS, FIELD_TYPES, TIERS
+from .model import ACTION_KINDS, CATALOGUE_KINDS, CONFIDENCE, COSTS, FIELD_TYPES, SEVERITIES, TIERS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -306,6 +306,13 @@ _ACTION = {
         ),
         _action("caution", _TREATMENT_REF, ["text"], text=_TEXT),
         _action("note", _TEXT, []),
+        _action(
+            "alert",
+            {"type": "string", "pattern": "^[a-z][a-z0-9_-]*$"},
+            ["severity", "text"],
+            severity={"enum": list(SEVERITIES)},
+            text=_TEXT,
+        ),
     ],
 }
 

@@ -72,4 +72,8 @@ def to_dict(result: Result) -> dict[str, Any]:
         },
         "notes": list(result.notes),
         "disclaimer": result.disclaimer,
+        "alerts": [
+            {"id": a.id, "severity": a.severity, "text": a.text, "rules": list(a.rules), "sources": list(a.sources)}
+            for a in result.alerts
+        ],
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..knowledge.model import TIERS
+from ..knowledge.model import SEVERITIES, TIERS
 from ..session.records import ActionRecord, Consultation
 from .support import supported_firings
 
@@ -19,6 +19,7 @@ class Proposal:
     targets: list[str] = field(default_factory=list)
     components: tuple[str, ...] = ()
     sequence: list[str] = field(default_factory=list)
+    severity: str = ""  # alerts only: the most pressing one any firing gave
 
     def add(self, rule: str, action: ActionRecord) -> None:
         self.rules.append(rule)
@@ -33,6 +34,7 @@ class Proposals:
     avoided: dict[str, Proposal] = field(default_factory=dict)
     cautions: dict[str, list[str]] = field(default_factory=dict)
     notes: list[ActionRecord] = field(default_factory=list)
+    alerts: dict[str, Proposal] = field(default_factory=dict)  # in the order they were first raised
 
 
 def best_tier(a: str, b: str) -> str:
@@ -66,6 +68,9 @@ def gather(consultation: Consultation) -> Proposals:
             elif action.kind == "note":
                 out.notes.append(action)
                 continue
+            elif action.kind == "alert":
+                p = out.alerts.setdefault(action.alert, Proposal(TIERS[0], severity=action.severity))
+                p.severity = min(p.severity, action.severity, key=SEVERITIES.index)
             else:
                 continue
             p.add(firing.rule, action)

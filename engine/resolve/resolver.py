@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..knowledge.model import TIERS, KnowledgeBase
+from ..knowledge.model import SEVERITIES, TIERS, KnowledgeBase
 from ..patient.reader import PatientInput
 from ..session.records import Consultation
 from ..session.session import Session
 from .proposals import Proposal, gather
 from .rank import ranked
-from .result import Avoidance, KbInfo, Recommendation, Result
+from .result import Alert, Avoidance, KbInfo, Recommendation, Result
 from .routine import schedule
 from .safety import allowed, check_invariants, split_combinations
 from .texts import merge_texts, unique
@@ -39,6 +39,7 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
         notes=tuple(merge_texts(proposals.notes, separate=True)),
         disclaimer=kb.disclaimer,
         dropped=tuple(dropped),
+        alerts=_alerts(kb, proposals.alerts),
         consultation=consultation,
     )
     check_invariants(result, kb)
@@ -129,6 +130,16 @@ def _avoidances(
                 proposed_by=unique(recommended[tid].rules) if tid in recommended else (),
             )
         )
+    return tuple(out)
+
+
+def _alerts(kb: KnowledgeBase, alerts: dict[str, Proposal]) -> tuple[Alert, ...]:
+    """Urgent before warning; within each, in the order the rules raised them."""
+    ordered = sorted(alerts.items(), key=lambda item: SEVERITIES.index(item[1].severity))
+    out = []
+    for aid, p in ordered:
+        rule_ids = unique(p.rules)
+        out.append(Alert(aid, p.severity, merge_texts(p.texts), rule_ids, _sources(kb, rule_ids)[0]))
     return tuple(out)
 
 

@@ -44,6 +44,17 @@ class Avoidance:
 
 
 @dataclass(frozen=True)
+class Alert:
+    """What must be acted on before anything else in the plan."""
+
+    id: str
+    severity: str  # urgent or warning
+    text: str
+    rules: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DroppedCombination:
     """A combination some rule proposed that resolution left out, and why (for why-not)."""
 
@@ -84,4 +95,5 @@ class Result:
     notes: tuple[str, ...]
     disclaimer: str
     dropped: tuple[DroppedCombination, ...] = ()
+    alerts: tuple[Alert, ...] = ()
     consultation: Consultation | None = field(default=None, compare=False, repr=False)

@@ -37,6 +37,8 @@ class ActionRecord:
     fact: str | None = None  # the fact this action asserted, if it was new
     template: str = ""  # the text before {$var}s were filled in
     labels: dict[str, str] = field(default_factory=dict)  # the words each {$var} became
+    alert: str = ""  # an alert's id
+    severity: str = ""  # an alert's severity
 
 
 @dataclass(frozen=True)

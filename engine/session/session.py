@@ -123,4 +123,6 @@ class Session:
         if action.kind == "assert":
             values = {k: _thaw(self._value(v, bindings)) for k, v in action.values.items()}
             return ActionRecord("assert", fact=self._declare(rule, action.template, values, seq))
+        if action.kind == "alert":
+            return ActionRecord("alert", text=text, alert=str(action.target), severity=action.severity, **words)
         return ActionRecord("note", text=text, **words)

@@ -45,3 +45,18 @@ def test_golden_text_plan(run_cli):
     if os.environ.get("CICATRIX_GOLDEN") == "update":
         path.write_text(run.out, encoding="utf-8")
     assert run.out == path.read_text(encoding="utf-8")
+
+
+def test_alerts_print_before_everything_else(make_kb):
+    from cicatrix.engine.knowledge.loader import load
+    from cicatrix.render.text import render
+
+    from ..helpers import ALERT_RULES, TWO_SITES, consult
+
+    root = make_kb(ALERT_RULES)
+    text = render(consult(root, TWO_SITES)[0], load(root), width=88)
+    lines = text.splitlines()
+    first = lines.index("ALERTS: ACT ON THESE FIRST")
+    assert first < lines.index("INPUT")
+    assert lines[first + 1] == "  URGENT: stop now."
+    assert "  WARNING: look at the forehead and cheeks first." in lines

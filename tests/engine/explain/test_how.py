@@ -33,3 +33,21 @@ def test_how_of_a_fact(make_kb, tmp_path, run_cli):
     assert lines[0] == "finding-1: kind deep, site cheeks"
     assert lines[1].startswith("rule derive-deep (firing #1)")
     assert lines[2] == "scar-1: type ice pick, site cheeks, depth deep  (patient input)"
+
+
+def test_how_an_alert_was_raised(make_kb, tmp_path):
+    from cicatrix.engine.explain.how import how
+    from cicatrix.engine.explain.tracefile import read, render
+    from cicatrix.engine.knowledge.loader import load
+    from cicatrix.engine.resolve.contract import to_dict
+
+    from ...helpers import ALERT_RULES, TWO_SITES, consult
+
+    root = make_kb(ALERT_RULES)
+    kb = load(root)
+    result, _ = consult(root, TWO_SITES)
+    path = tmp_path / "t.json"
+    path.write_text(render(kb, result, to_dict(result), "p.yaml"))
+    tree = how(read(path), "check-site")
+    assert tree.text == "check-site is a warning alert: look at the forehead and cheeks first."
+    assert [c.text.split(" - ")[0] for c in tree.children] == ["rule warn (firing #1)", "rule warn (firing #3)"]

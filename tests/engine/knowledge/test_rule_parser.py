@@ -526,3 +526,37 @@ def test_all_problems_of_a_file_in_one_pass(small_kb):
     found = problems_of(small_kb, text)
     assert len(found) == 3
     assert [p.split(":")[1] for p in found] == ["5", "7", "14"]
+
+
+def test_an_alert_is_parsed_with_its_severity(make_kb):
+    from cicatrix.engine.knowledge.loader import load
+
+    from ...helpers import ALERT_RULES
+
+    kb = load(make_kb(ALERT_RULES))
+    (action,) = kb.rule("warn").then
+    assert (action.kind, action.target, action.severity) == ("alert", "check-site", "warning")
+    assert action.text == "look at the {$s} first."
+
+
+@pytest.mark.parametrize(
+    ("then", "expected"),
+    [
+        (
+            "- alert: stop-now\n      severity: soon\n      text: x",
+            "'soon' is not allowed; expected one of: urgent, warning",
+        ),
+        ("- alert: stop-now\n      severity: urgent", "missing required key 'text'"),
+        ("- alert: Stop\n      severity: urgent\n      text: x", "is not a lower-case id such as 'act-now'"),
+        ("- alert: stop-now\n      severity: urgent\n      text: on the {$q}", "{$q} is not bound"),
+    ],
+)
+def test_a_malformed_alert_is_located(make_kb, then, expected):
+    from cicatrix.engine.common.errors import CicatrixError
+    from cicatrix.engine.knowledge.loader import load
+
+    from ...helpers import rule
+
+    with pytest.raises(CicatrixError) as caught:
+        load(make_kb(rule("a", "[{scar: {site: $s}}]", then)))
+    assert expected in caught.value.render() and "rules.yaml:" in caught.value.render()

@@ -186,3 +186,28 @@ def test_json_is_byte_identical_across_processes_and_hash_seeds(tmp_path):
         outputs.append(proc.stdout)
     assert outputs[0] == outputs[1] == outputs[2]
     assert outputs[0]
+
+
+def test_alerts_are_in_the_json_before_the_plan(make_kb):
+    from cicatrix.engine.resolve.contract import to_dict
+
+    from ...helpers import ALERT_RULES, TWO_SITES, consult
+
+    out = to_dict(consult(make_kb(ALERT_RULES), TWO_SITES)[0])
+    assert list(out)[-1] == "alerts"  # an extension: the contract's earlier keys keep their order
+    assert out["alerts"][0] == {
+        "id": "stop-now",
+        "severity": "urgent",
+        "text": "stop now.",
+        "rules": ["urgent"],
+        "sources": ["src.txt"],
+    }
+
+
+def test_a_plan_without_alerts_says_so_with_an_empty_list(kb, session):
+    from cicatrix.engine.patient.reader import from_data
+    from cicatrix.engine.resolve.contract import to_dict
+    from cicatrix.engine.resolve.resolver import plan
+
+    out = to_dict(plan(session, from_data({"scars": [{"type": "boxcar"}]}, kb)))
+    assert out["alerts"] == []

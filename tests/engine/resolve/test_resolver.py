@@ -252,3 +252,19 @@ def test_a_combination_that_fires_per_item_says_its_reason_once(make_kb):
     texts = {r.id: r.explanation for r in result.recommendations}
     assert texts["alpha"] == "alpha on the forehead and cheeks."
     assert texts["alpha+beta"] == "both on the forehead and cheeks."
+
+
+def test_alerts_come_urgent_first_with_their_words_gathered(make_kb):
+    from ...helpers import ALERT_RULES, TWO_SITES, consult
+
+    result, _ = consult(make_kb(ALERT_RULES), TWO_SITES)
+    assert [(a.id, a.severity) for a in result.alerts] == [("stop-now", "urgent"), ("check-site", "warning")]
+    assert result.alerts[1].text == "look at the forehead and cheeks first."
+    assert result.alerts[1].rules == ("warn",) and result.alerts[1].sources == ("src.txt",)
+
+
+def test_no_alert_without_a_rule_that_raises_one(make_kb):
+    from ...helpers import ALERT_RULES, TWO_SITES, consult
+
+    result, _ = consult(make_kb(ALERT_RULES), {**TWO_SITES, "patient": {"pregnant": False}})
+    assert [a.id for a in result.alerts] == ["check-site"]
