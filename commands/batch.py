@@ -24,13 +24,13 @@ from .options import kb_option
 _WORKER: dict[str, Any] = {}
 
 
-def _start(kb_dir: str | None) -> None:
-    """Worker initialiser: load (from cache) and compile the knowledge base once."""
+def _start(kb_dir: str | None, kb: Any = None) -> None:
+    """Worker initialiser: load (from cache, unless given) and compile the knowledge base once."""
     from ..engine.compile.compiler import compile_kb
     from ..engine.knowledge.cache import load_cached
     from ..engine.session.session import Session
 
-    kb = load_cached(kb_dir)
+    kb = kb if kb is not None else load_cached(kb_dir)
     _WORKER["kb"] = kb
     _WORKER["session"] = Session(compile_kb(kb))
 
@@ -78,6 +78,10 @@ def _records(path: str, fmt: str, kb: Any) -> Iterator[tuple[int, Any, Any]]:
             yield from batchio.read_csv(stream, path, kb)
         else:
             yield from batchio.read_jsonl(stream, path)
+    except UnicodeDecodeError:
+        from ..engine.common.errors import CicatrixError
+
+        raise CicatrixError.about(path, "not UTF-8 text") from None
     finally:
         if stream is not sys.stdin:
             stream.close()
@@ -144,7 +148,7 @@ def command(
         bar = _progress(show, total)
         try:
             records = ((line, data, problem, input_file) for line, data, problem in _records(input_file, fmt, kb))
-            for line_text, error in _run(records, jobs, window, kb_dir):
+            for line_text, error in _run(records, jobs, window, kb_dir, kb):
                 sink.write(line_text + "\n")
                 done += 1
                 if error:
@@ -161,10 +165,13 @@ def command(
 
 
 def _run(
-    records: Iterator[tuple[int, Any, Any, str]], jobs: int, window: int, kb_dir: Path | None
+    records: Iterator[tuple[int, Any, Any, str]], jobs: int, window: int, kb_dir: Path | None, kb: Any
 ) -> Iterator[tuple[str, str | None]]:
+    from ..engine.match.select import matcher_name
+
+    matcher_name()  # a bad CICATRIX_MATCHER is bad input here, not a crash in every worker
     if jobs == 1:
-        _start(str(kb_dir) if kb_dir else None)
+        _start(str(kb_dir) if kb_dir else None, kb)
         for task in records:
             _, text, error = _consult(task)
             yield text, error

@@ -1,4 +1,4 @@
-"""Renderers: a resolved :class:`~engine.result.Result` -> text for a person or a program.
+"""Renderers: a resolved :class:`~cicatrix.engine.resolve.result.Result` -> text for a person or a program.
 
-Nothing in the inference core imports this package.
+Nothing in the engine imports this package (tests/test_architecture.py checks it).
 """

@@ -106,18 +106,9 @@ def _condition(kb, text: str) -> tuple[str, str, Any]:
 
 def _value(spec, text: str) -> Any:
     """The command line's text as the field's type holds it (a list field: one item)."""
-    lowered = text.lower()
-    if lowered in ("null", "none") and spec.nullable:
-        return None
-    if spec.type == "boolean":
-        return {"true": True, "yes": True, "false": False, "no": False}.get(lowered, text)
-    if spec.type in ("integer", "number"):
-        try:
-            number = float(text)
-        except ValueError:
-            return text
-        return int(number) if number.is_integer() else number
-    return text
+    from ...engine.patient.batchio import value_from_text
+
+    return text if spec.type == "list" else value_from_text(spec, text)
 
 
 def _mentions(kb, rule, template: str, field: str, value: Any) -> bool:

@@ -15,6 +15,7 @@ from ..options import kb_option
 def treatment(treatment_id: str | None, kb_dir: Path | None) -> int:
     """Everything the catalogue says about treatment ID (all ids when omitted)."""
     from ...engine.common.errors import CicatrixError, Problem, did_you_mean
+    from ...engine.common.numbers import plain
     from ...engine.knowledge.loader import load
 
     kb = load(kb_dir)
@@ -35,7 +36,7 @@ def treatment(treatment_id: str | None, kb_dir: Path | None) -> int:
             ]
         )
     t = kb.treatments[treatment_id]
-    lo, hi = (int(d) if float(d).is_integer() else d for d in (t.downtime_min, t.downtime_max))
+    lo, hi = (plain(d) for d in (t.downtime_min, t.downtime_max))
     rows = [
         ("kind", t.kind),
         ("summary", t.summary),

@@ -1,7 +1,7 @@
 """Semantic checks a schema cannot make: rules that can never fire, treatments no
 rule recommends, a rule that recommends what it also avoids, fields nobody reads.
 
-Each finding is a :class:`~engine.errors.Problem` with severity ``error`` (the
+Each finding is a :class:`~..common.errors.Problem` with severity ``error`` (the
 knowledge base is wrong) or ``warning`` (probably unintended); ``kb lint
 --strict`` fails on warnings too.
 """

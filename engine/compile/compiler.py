@@ -5,7 +5,7 @@ literal (no ``eval``), each ``$variable`` an experta ``MATCH`` binding (which th
 Rete network joins across patterns), comparisons between variables a ``TEST``,
 and ``unless`` patterns ``NOT`` s. The right-hand side of every compiled rule is
 the same function: it hands the rule id and the matched context to whoever is
-listening (a :class:`~engine.session.Session`), so the compiled engine itself
+listening (a :class:`~..session.session.Session`), so the compiled engine itself
 holds no consultation state and can be reset and reused for many patients.
 """
 

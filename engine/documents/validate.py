@@ -91,6 +91,9 @@ def check(doc: Document, schema: dict[str, Any], root: tuple[Any, ...] = ()) -> 
 def _convert(doc: Document, error: Any, root: tuple[Any, ...]) -> Iterator[Problem]:
     """One jsonschema error as problems in an author's words (one handler per keyword)."""
     path = (*root, *error.absolute_path)
+    if "propertyNames" in error.schema_path:  # jsonschema checks a key as if it were a value of the mapping
+        yield doc.problem((*path, error.instance), _key_problem(error), key=True)
+        return
     handler = _HANDLERS.get(error.validator)
     if handler is None:  # pragma: no cover - a keyword the schemas do not use
         yield doc.problem(path, error.message)
@@ -139,16 +142,14 @@ def _type(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...
 
 def _pattern(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
     words = _PATTERN_WORDS.get(error.validator_value, f"text matching {error.validator_value}")
-    if "propertyNames" in error.schema_path:  # jsonschema checks a key as if it were a value of the mapping
-        yield doc.problem((*path, error.instance), f"{error.instance!r} is not {words}", key=True)
-        return
     yield doc.problem(path, f"{short(error.instance)} is not {words}")
 
 
-def _property_names(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
-    for sub in error.context:
-        words = _PATTERN_WORDS.get(sub.validator_value, "a valid name")
-        yield doc.problem((*path, sub.instance), f"{sub.instance!r} is not {words}", key=True)
+def _key_problem(error: Any) -> str:
+    """What is wrong with a mapping key (jsonschema's propertyNames)."""
+    if error.validator == "pattern":
+        return f"{error.instance!r} is not " + _PATTERN_WORDS.get(error.validator_value, "a valid name")
+    return f"the key {short(error.instance)} is not a valid name: {error.message}"
 
 
 def _at_least(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
@@ -221,7 +222,6 @@ _HANDLERS = {
     "enum": _enum,
     "type": _type,
     "pattern": _pattern,
-    "propertyNames": _property_names,
     "minItems": _at_least,
     "minProperties": _at_least,
     "minLength": _at_least,

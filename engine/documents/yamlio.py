@@ -83,11 +83,33 @@ def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 class _Builder:
+    """Builds plain values from the node graph, recording where each one was."""
+
     def __init__(self, loader: Any, doc: Document, problems: list[Problem]):
         self.loader = loader
         self.doc = doc
         self.problems = problems
+        self.written: dict[int, set[int]] = {}  # mapping node -> ids of the keys written in it (not merged)
+
+    def root(self, node: yaml.Node) -> Any:
+        """The whole document. Which keys each mapping wrote itself is noted first,
+        because resolving a merge key (<<) rewrites the merged mappings in place."""
+        stack, seen = [node], set()
+        while stack:
+            current = stack.pop()
+            if id(current) in seen or not isinstance(current, (yaml.MappingNode, yaml.SequenceNode)):
+                continue
+            seen.add(id(current))
+            if isinstance(current, yaml.MappingNode):
+                self.written[id(current)] = {id(k) for k, _ in current.value if k.tag != _MERGE}
+                stack.extend(v for pair in current.value for v in pair)
+            else:
+                stack.extend(current.value)
+        return self.build(node, ())
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.doc.marks[path] = _mark(node)
@@ -99,7 +121,7 @@ class _Builder:
                 None, None, f"tag {node.tag!r} is not allowed (only plain data)", node.start_mark
             )
         if isinstance(node, yaml.MappingNode):
-            written = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+            written = self.written.get(id(node), set())
             self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<): merged pairs come first
             result: dict[Any, Any] = {}
             merged: set[Any] = set()  # keys whose value came through <<, which a later pair may override
@@ -108,12 +130,12 @@ class _Builder:
                 if not isinstance(key, (str, int, float, bool)) and key is not None:
                     self.problems.append(self.doc.problem(path, f"a mapping key must be a plain value, got {key!r}"))
                     continue
-                if id(key_node) not in written:
-                    merged.add(key)
-                elif key in merged:
+                overrides = key in merged  # a value merged in earlier: this pair replaces it, in place
+                if id(key_node) in written:
                     merged.discard(key)
-                    result.pop(key, None)
-                if key in result and key not in merged:
+                else:
+                    merged.add(key)
+                if key in result and not overrides:
                     first = self.doc.key_marks.get((*path, key))
                     where = f" (first at line {first.line})" if first else ""
                     self.problems.append(
@@ -162,7 +184,7 @@ def parse(text: str, file: str) -> Document:
     try:
         node = loader.get_single_node()
         if node is not None:
-            doc.data = _Builder(loader, doc, problems).build(node, ())
+            doc.data = _Builder(loader, doc, problems).root(node)
     except yaml.MarkedYAMLError as exc:
         raise CicatrixError([syntax_problem(exc, file)]) from None
     except yaml.YAMLError as exc:

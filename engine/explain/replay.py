@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..common.errors import CicatrixError
 from ..knowledge.model import KnowledgeBase
 from ..patient.reader import InputFact, PatientInput
 from ..resolve.contract import to_dict
@@ -16,6 +17,13 @@ from .tracefile import Trace
 
 
 def replay(trace: Trace, kb: KnowledgeBase) -> list[str]:
+    """The differences between the recorded plan and the one its firings resolve to."""
+    ids = {rule.id for rule in kb.rules}
+    for firing in trace.firings:
+        if firing.rule not in ids:
+            raise CicatrixError.about(
+                trace.file, f"firing #{firing.seq} names rule {firing.rule!r}, which this knowledge base does not have"
+            )
     facts = tuple(InputFact(f.id, f.template, f.values) for f in trace.facts.values() if f.origin == "input")
     patient = PatientInput(trace.patient_file, trace.result["patient"], facts)
     replayed = to_dict(resolve(kb, patient, trace.consultation()))

@@ -1,11 +1,12 @@
 """A per-user cache of validated knowledge bases, so a cold `consult` skips YAML and schemas.
 
 Parsing and validating the knowledge base is most of a cold consultation's
-start-up, yet the result depends only on the files' bytes. The validated,
-frozen :class:`~engine.model.KnowledgeBase` is therefore pickled under a name
-derived from the sha256 of those bytes (the same digest plans report) and this
-cicatrix version; any change to any file, or to cicatrix, misses the cache and
-loads afresh. The cache lives in ``$CICATRIX_CACHE`` or ``$XDG_CACHE_HOME/cicatrix``
+start-up, yet the result depends only on the files' bytes and the code that reads
+them. The validated, frozen :class:`~.model.KnowledgeBase` is therefore pickled
+under a name derived from the sha256 of those bytes (the same digest plans
+report), the folder, the Python version, the cicatrix version and the bytes of the
+load path's code (:func:`_code_stamp`); any change to any of them misses the cache
+and loads afresh. The cache lives in ``$CICATRIX_CACHE`` or ``$XDG_CACHE_HOME/cicatrix``
 (``~/.cache/cicatrix``); ``CICATRIX_NO_CACHE=1`` turns it off. Authoring commands
 (``kb validate``, ``lint``, ``test``) never use it: they exist to show problems.
 """

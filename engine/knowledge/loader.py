@@ -36,10 +36,6 @@ from .rule_parser import check_sources, parse_rules
 BUILTIN_TEMPLATES = ("treatment", "recommend", "avoid")
 
 
-def default_kb_path() -> Path:
-    return BUNDLED_KB
-
-
 def _display(path: Path, root: Path) -> str:
     """File names in messages: relative to the knowledge base's parent when possible."""
     try:

@@ -237,7 +237,7 @@ class Action:
     kind: str
     target: str | Var | None = None  # treatment id for recommend/avoid/caution
     text: str = ""  # explain / reason / rationale / caution text / note text
-    tier: str = "first_line"
+    tier: str = TIERS[0]
     targets: tuple[str | Var, ...] = ()
     components: tuple[str, ...] = ()
     sequence: str = ""

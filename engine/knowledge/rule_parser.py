@@ -1,4 +1,4 @@
-"""Rule files -> :class:`~engine.model.Rule` objects, every reference resolved.
+"""Rule files -> :class:`~.model.Rule` objects, every reference resolved.
 
 A rule that names a template, field, value or treatment that does not exist can
 never do what its author meant, so each is an error with a suggestion. Variables

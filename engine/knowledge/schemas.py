@@ -270,11 +270,9 @@ def _action(kind: str, value: Any, required: list[str], **extra: Any) -> dict[st
     }
 
 
-ACTION_KEYS = ACTION_KINDS
-
 _ACTION = {
     "type": "object",
-    "anyOf": [{"required": [k]} for k in ACTION_KEYS],
+    "anyOf": [{"required": [k]} for k in ACTION_KINDS],
     "allOf": [
         _action(
             "recommend",

@@ -25,7 +25,7 @@ patient's facts touch:
 
 Nothing changes what matches: the nodes, their tests, memories and the order in
 which they receive tokens per child are experta's own. The differential tests in
-``tests/test_matcher.py`` run random rule sets and patients through both matchers
+``tests/engine/match/test_matcher.py`` run random rule sets and patients through both matchers
 and require identical firings, in the same order, and identical plans.
 """
 

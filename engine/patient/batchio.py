@@ -23,7 +23,7 @@ import yaml
 from ..common.errors import Problem
 from ..common.numbers import plain
 from ..documents import yamlio
-from ..knowledge.model import KnowledgeBase
+from ..knowledge.model import FieldSpec, KnowledgeBase
 
 Record = tuple[int, Any, Problem | None]
 
@@ -67,7 +67,7 @@ def read_yaml(stream: IO[str], name: str) -> Iterator[Record]:
             doc = yamlio.Document(file=name, data=None)
             problems: list[Problem] = []
             try:
-                doc.data = yamlio._Builder(loader, doc, problems).build(node, ())
+                doc.data = yamlio._Builder(loader, doc, problems).root(node)
             except yaml.MarkedYAMLError as exc:
                 problems.append(yamlio.syntax_problem(exc, name))
             except yaml.YAMLError as exc:
@@ -79,9 +79,18 @@ def read_yaml(stream: IO[str], name: str) -> Iterator[Record]:
 
 
 def _cell(kb: KnowledgeBase, template_name: str, field: str, text: str) -> Any:
-    spec = kb.templates[template_name].fields[field]
+    return value_from_text(kb.templates[template_name].fields[field], text)
+
+
+def value_from_text(spec: FieldSpec, text: str) -> Any:
+    """A value typed as text (a CSV cell, a command-line argument) as the field holds it.
+
+    Empty means not given by the caller; ``null``/``none`` is null where the field
+    allows it; a list takes items separated by ``;``. What cannot be read is kept
+    as text for validation to report in its usual words.
+    """
     value = text.strip()
-    if value.lower() in ("null", "none") and spec.nullable:
+    if value.lower() in ("null", "none") and spec.nullable and spec.type != "list":
         return None
     if spec.type == "list":
         return [v.strip() for v in value.split(";") if v.strip()]
@@ -91,13 +100,12 @@ def _cell(kb: KnowledgeBase, template_name: str, field: str, text: str) -> Any:
             return True
         if lowered in ("false", "no", "n", "0"):
             return False
-        return value  # left for validation to report
+        return value
     if spec.type in ("integer", "number"):
         try:
-            number = float(value)
+            return plain(float(value))
         except ValueError:
             return value
-        return plain(number) if spec.type == "integer" else number
     return value
 
 
@@ -126,6 +134,9 @@ def read_csv(stream: IO[str], name: str, kb: KnowledgeBase) -> Iterator[Record]:
             header_problem = Problem(
                 name, 1, None, "", f"column {column!r} is not a patient-file field (e.g. {_example_columns(by_key)})"
             )
+            break
+        if column in columns:
+            header_problem = Problem(name, 1, None, "", f"column {column!r} appears twice in the header")
             break
         columns[column] = (parts[0], int(parts[1]) if len(parts) == 3 else None, parts[-1])
     if header_problem is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..common.errors import CicatrixError
+from ..common.numbers import plain
 from ..documents import validate, yamlio
 from ..knowledge.model import KnowledgeBase, Template
 from .schema import derived
@@ -42,8 +43,8 @@ def _normalise(template: Template, raw: dict[str, Any]) -> dict[str, Any]:
         value = raw.get(name, spec.default)
         if isinstance(value, list):
             value = list(value)
-        elif spec.type == "integer" and isinstance(value, float):
-            value = int(value)  # 3.0 is a whole number; the plan shows 3
+        elif spec.type in ("integer", "number"):
+            value = plain(value)  # 3.0 is a whole number: every input route shows 3
         out[name] = value
     return out
 

@@ -6,8 +6,9 @@ things read that schema:
 
 * jsonschema (through :mod:`..documents.validate`), which finds every error and
   words it for a person; and
-* :func:`conforms`, a small evaluator of exactly the keywords ``patient_schema``
-  emits, which answers only "certainly valid" or "not sure".
+* :func:`compile_schema`, which turns it into a small evaluator of exactly the
+  keywords ``patient_schema`` emits, answering only "certainly valid" or "not sure"
+  (:func:`conforms` asks it).
 
 The second exists because importing and running jsonschema is most of a cold
 consultation's time, while almost every patient file is well formed. It used to be

@@ -10,17 +10,20 @@ alone, which is what lets ``trace replay`` re-resolve a recorded consultation.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..knowledge.model import SEVERITIES, TIERS, KnowledgeBase
 from ..patient.reader import PatientInput
 from ..session.records import Consultation
-from ..session.session import Session
 from .proposals import Proposal, gather
 from .rank import ranked
 from .result import Alert, Avoidance, KbInfo, Recommendation, Result
 from .routine import schedule
 from .safety import allowed, check_invariants, split_combinations
 from .texts import merge_texts, unique
+
+if TYPE_CHECKING:  # a plan needs a session, but resolving (replay, explain) must not import the engine
+    from ..session.session import Session
 
 
 def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation) -> Result:

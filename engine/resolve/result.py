@@ -1,7 +1,8 @@
 """The resolved plan of one consultation, as renderers receive it.
 
-Renderers (text, JSON, Markdown) read only these objects; the inference core
-never imports a renderer. Field names follow the JSON contract of the design.
+Renderers (text, Markdown) read these objects, and :mod:`.contract` turns them
+into the JSON contract, whose field names they follow; the engine never imports a
+renderer.
 """
 
 from __future__ import annotations

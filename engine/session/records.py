@@ -1,7 +1,7 @@
 """The firing record of a consultation: what fired, in which order, on which facts.
 
 These records are the single source of every explanation. The evaluator
-(:mod:`engine.session`) only appends to them; explaining, replaying and
+(:mod:`.session`) only appends to them; explaining, replaying and
 rendering read them and never run the engine again.
 """
 

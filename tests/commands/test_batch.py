@@ -93,3 +93,18 @@ def test_output_file_is_atomic(tmp_path, run_cli):
     missing = run_cli("batch", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "x.jsonl"))
     assert missing.code == 2 and "no such input file" in missing.err
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_input_that_is_not_utf8_is_bad_input(tmp_path, run_cli):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"scars": [{"type": "\xff"}]}\n')
+    run = run_cli("batch", str(path))
+    assert run.code == 2 and f"{path}: not UTF-8 text" in run.err and "Traceback" not in run.err
+
+
+def test_a_bad_matcher_is_bad_input_before_any_worker_starts(tmp_path, run_cli, monkeypatch):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"scars": [{"type": "boxcar"}]}\n')
+    monkeypatch.setenv("CICATRIX_MATCHER", "fastest")
+    run = run_cli("batch", str(path), "--jobs", "2")
+    assert run.code == 2 and "CICATRIX_MATCHER must be one of" in run.err

@@ -277,3 +277,10 @@ def test_short():
     assert short("x" * 58) == "'" + "x" * 58 + "'"  # 60 characters with the quotes
     assert short("x" * 59) == "'" + "x" * 56 + "..."
     assert len(short(list(range(100)))) == 60
+
+
+def test_a_key_of_the_wrong_type_is_located_at_the_key():
+    schema = mapping(names={"type": "object", "propertyNames": {"type": "string", "maxLength": 3}})
+    (problem,) = problems(schema, "names:\n  ok: 1\n  toolong: 2\n")
+    assert (problem.line, problem.column, problem.path) == (3, 3, "names.toolong")
+    assert problem.message.startswith("the key 'toolong' is not a valid name")

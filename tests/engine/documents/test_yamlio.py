@@ -259,3 +259,21 @@ def test_values_are_shown_as_an_author_wrote_them(value, text):
     from cicatrix.engine.documents.yamlio import as_written
 
     assert as_written(value) == text
+
+
+def test_a_mapping_that_overrides_a_merged_key_can_be_reused_by_alias():
+    import yaml as pyyaml
+
+    text = "c: &c {x: 0, y: 0}\nb: &b {<<: *c, x: 1}\nother: *b\n"
+    data = parse(text, "f.yaml").data
+    assert data == pyyaml.safe_load(text)
+    assert list(data["other"]) == ["x", "y"]  # an overridden key keeps its place, as in YAML
+
+
+def test_merges_follow_yaml_order_and_explicit_duplicates_are_still_caught():
+    import yaml as pyyaml
+
+    text = "a: &a {p: 1}\nb: &b {p: 2, r: 1}\nc:\n  <<: [*a, *b]\n"
+    assert parse(text, "f.yaml").data == pyyaml.safe_load(text)
+    (problem,) = problems("c: &c {x: 0}\nd:\n  <<: *c\n  x: 1\n  x: 2\n")
+    assert (problem.line, problem.message) == (5, "duplicate key 'x' (first at line 4)")

@@ -36,3 +36,28 @@ def test_replay_names_where_the_plans_differ(traces, kb):
     assert {"avoid", "recommendations", "routine.how.retinoid"} <= set(paths)
     assert any(d.startswith("avoid: recorded ['") and ", replayed ['" in d for d in differences)
     assert "routine.how.retinoid: recorded None, replayed {'title': 'Retinoid" in "\n".join(differences)
+
+
+def test_resolving_a_trace_does_not_load_the_rule_engine():
+    """Replay and explanations read traces; they must not pay for experta's import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cicatrix.engine.explain.replay, cicatrix.engine.explain.why_not; print('experta' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_a_trace_naming_an_unknown_rule_is_bad_input(tmp_path, kb, run_cli):
+    import json
+
+    from ...conftest import EXAMPLES
+
+    path = tmp_path / "t.json"
+    assert run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--trace", str(path)).code == 0
+    data = json.loads(path.read_text())
+    data["firings"][0]["rule"] = "no/such-rule"
+    path.write_text(json.dumps(data))
+    run = run_cli("trace", "replay", str(path))
+    assert run.code == 2 and "firing #1 names rule 'no/such-rule'" in run.err

@@ -178,9 +178,9 @@ def test_csv_booleans(kb, cell, value):
         ("patient.age", "40.0", 40),  # a whole number stays an integer
         ("patient.age", "2.5", 2.5),  # not whole: validation reports it
         ("patient.age", "thirty", "thirty"),
-        ("patient.downtime_days", "7", 7.0),  # number
+        ("patient.downtime_days", "7", 7),  # number: a whole one shows as in JSON
         ("patient.downtime_days", "1.5", 1.5),
-        ("scars.1.width_mm", "2", 2.0),
+        ("scars.1.width_mm", "2", 2),
         ("patient.sex", "female", "female"),  # text as it is
         ("patient.sex", " male ", "male"),
         ("patient.sex", "null", None),  # null for a nullable field
@@ -248,3 +248,16 @@ def test_csv_a_quoted_cell_may_hold_commas_and_lines(kb):
     assert doc == {"patient": {"conditions": ["eczema", "rosacea"]}, "scars": [{"type": "boxcar"}]}
     assert (line, problem) == (3, None)  # the line the record ends on
     assert bad[0] == 4 and "the row has 1 cells" in bad[2].message
+
+
+def test_csv_null_in_a_nullable_list_field_is_an_empty_list(kb):
+    from cicatrix.engine.knowledge.model import FieldSpec
+    from cicatrix.engine.patient.batchio import value_from_text
+
+    assert value_from_text(FieldSpec("tags", "list", nullable=True), "null") == ["null"]
+    assert value_from_text(FieldSpec("n", "number"), " 2.0 ") == 2
+
+
+def test_csv_a_column_given_twice_is_refused_at_the_header(kb):
+    ((line, doc, problem),) = rows(kb, "patient.age,patient.age\n30,31\n")
+    assert (line, doc) == (1, None) and problem.message == "column 'patient.age' appears twice in the header"

@@ -122,3 +122,12 @@ def test_an_empty_file_is_an_error(tmp_path, kb):
     path.write_text("# nothing here\n")
     with pytest.raises(CicatrixError, match="the file is empty"):
         read(path, kb)
+
+
+def test_a_whole_number_reads_the_same_whichever_way_it_was_written(kb):
+    from cicatrix.engine.patient.reader import from_data
+
+    one = from_data({"scars": [{"type": "boxcar", "width_mm": 2.0}]}, kb)
+    two = from_data({"scars": [{"type": "boxcar", "width_mm": 2}]}, kb)
+    assert one.normalised == two.normalised
+    assert type(one.normalised["scars"][0]["width_mm"]) is int
