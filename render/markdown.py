@@ -7,7 +7,7 @@ from ..engine.explain.tree import Node
 from ..engine.knowledge.model import KnowledgeBase
 from ..engine.resolve.result import Recommendation, Result, Routine
 from . import tree
-from .text import input_summary
+from .text import NOTHING_FITS, input_summary
 
 _TIERS = {"first_line": "first line", "second_line": "second line", "adjunct": "add-on"}
 
@@ -30,6 +30,8 @@ def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None
     )
     for title, kinds in sections:
         recs = [r for r in result.recommendations if r.kind in kinds]
+        if not recs and "procedure" in kinds and result.left_out:
+            out += [f"## {title}", "", NOTHING_FITS.replace("LEFT OUT FOR YOUR PREFERENCES", "*Left out*"), ""]
         if recs:
             out += [f"## {title}", ""]
             for r in recs:
@@ -39,6 +41,10 @@ def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None
         out += ["## Avoid", ""]
         for a in result.avoid:
             out.append(f"- **{a.title}**: {a.reason} _(rules: {', '.join(a.rules)})_")
+        out.append("")
+    if result.left_out:
+        out += ["## Left out for your preferences", ""]
+        out += [f"- **{x.title}**: {x.reason} _(rules: {', '.join(x.rules)})_" for x in result.left_out]
         out.append("")
     if result.notes:
         out += ["## Notes", ""]

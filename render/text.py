@@ -89,6 +89,7 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88) -> str:
     _recommendations(w, result)
     _routine(w, result.routine)
     _avoid(w, result)
+    _left_out(w, result)
     if result.notes:
         w.heading("Notes")
         for note in result.notes:
@@ -115,6 +116,9 @@ def _recommendations(w: _Writer, result: Result) -> None:
         by_section.setdefault(key, []).append(r)
     for key, title in _SECTIONS:
         recs = by_section.get(key)
+        if not recs and key == "procedure" and result.left_out:
+            w.heading(title)
+            w.para(NOTHING_FITS, 2)
         if not recs:
             continue
         w.heading(title)
@@ -173,6 +177,21 @@ def _routine(w: _Writer, routine: Routine) -> None:
     for step in routine.steps.values():
         if step.how:
             w.para(f"{step.title}: {step.how}", 4, "- ", hang=6)
+
+
+NOTHING_FITS = (
+    "None of the procedures fits what you accept. Each option left out, and what it would take, "
+    "is listed under LEFT OUT FOR YOUR PREFERENCES below."
+)
+
+
+def _left_out(w: _Writer, result: Result) -> None:
+    """Options a preference rules out, apart from the unsafe ones: they stay choices."""
+    if not result.left_out:
+        return
+    w.heading("Left out for your preferences")
+    for x in result.left_out:
+        w.para(f"{x.title}: {x.reason}", 2, "- ", hang=4)
 
 
 def _avoid(w: _Writer, result: Result) -> None:

@@ -98,7 +98,7 @@ def _check_ids(doc: yamlio.Document, path: tuple[Any, ...], expect: dict[str, An
             if part not in known:
                 yield doc.problem(where, f"unknown treatment id {part!r}" + did_you_mean(part, known))
 
-    for key in ("recommend", "not_recommend", "avoid", "not_avoid"):
+    for key in ("recommend", "not_recommend", "avoid", "not_avoid", "left_out", "not_left_out"):
         for j, value in enumerate(expect.get(key, [])):
             yield from check(value, (*path, key, j))
     for j, group in enumerate(expect.get("recommend_any", [])):
@@ -142,6 +142,13 @@ def check(result: Result, expect: dict[str, Any]) -> list[str]:
     for tid in expect.get("not_avoid", []):
         if tid in avoided:
             failures.append(f"expected {tid} not to be avoided, but: {avoided[tid].reason}")
+    left_out = {x.id: x for x in result.left_out}
+    for tid in expect.get("left_out", []):
+        if tid not in left_out:
+            failures.append(f"expected {tid} left out for a preference; left out: {', '.join(left_out) or 'nothing'}")
+    for tid in expect.get("not_left_out", []):
+        if tid in left_out:
+            failures.append(f"expected {tid} not to be left out, but: {left_out[tid].reason}")
     if "first" in expect:
         procedures = [r.id for r in result.recommendations if r.kind in ("procedure", "combination")]
         top = procedures[0] if procedures else "nothing"

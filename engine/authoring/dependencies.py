@@ -62,7 +62,7 @@ def build(kb: KnowledgeBase) -> Graph:
     asserts: dict[str, list[str]] = {r.id: [] for r in kb.rules}
     for rule in kb.rules:
         for action in rule.then:
-            if action.kind in ("recommend", "avoid", "caution") and action.target is not None:
+            if action.kind in ("recommend", "avoid", "caution", "leave_out") and action.target is not None:
                 concludes[rule.id].append((action.kind, str(action.target)))
             if action.kind == "combine":
                 concludes[rule.id].append(("combine", "+".join(action.components)))

@@ -42,7 +42,7 @@ def _pattern(p: Pattern) -> dict[str, Any]:
 
 def _action(a: ActionRecord) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": a.kind}
-    for key in ("treatment", "text", "tier", "sequence", "fact", "template", "alert", "severity"):
+    for key in ("treatment", "text", "tier", "sequence", "fact", "template", "alert", "severity", "constraint"):
         value = getattr(a, key)
         if value:
             out[key] = value
@@ -63,6 +63,8 @@ def _concludes(action: Any) -> dict[str, Any]:
         out["components"] = list(action.components)
     if action.kind == "alert":
         out["severity"] = action.severity
+    if action.kind == "leave_out":
+        out["constraint"] = action.constraint
     if action.kind == "assert":
         out["template"] = action.template
         out["values"] = {k: (f"${v.name}" if isinstance(v, Var) else v) for k, v in action.values.items()}
@@ -290,6 +292,7 @@ def _build(name: str, data: dict[str, Any]) -> Trace:
                 labels=dict(a.get("labels", {})),
                 alert=a.get("alert", ""),
                 severity=a.get("severity", ""),
+                constraint=a.get("constraint", ""),
             )
             for a in f["actions"]
         )

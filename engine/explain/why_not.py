@@ -201,11 +201,18 @@ def why_not(trace: Trace, wanted: str) -> Node:
         lead = f"proposed by {', '.join(proposed)}, but struck out" if proposed else "it is on the avoid list"
         node = Node(f"{lead} by {', '.join(a['rules'])}: {a['reason']}")
         root.children.append(node)
+    left_out = {x["id"]: x for x in trace.result.get("left_out", [])}
+    if wanted in left_out:
+        x = left_out[wanted]
+        root.children.append(
+            Node(f"left out for your preferences ({x['constraint']}) by {', '.join(x['rules'])}: {x['reason']}")
+        )
     fired = {f.rule: f.seq for f in trace.firings}
     for rule in candidates:
         if rule.id in fired:
-            if wanted in avoided:
-                text = f"rule {rule.id} fired (#{fired[rule.id]}), but the avoid above wins"
+            if wanted in avoided or wanted in left_out:
+                which = "avoid" if wanted in avoided else "preference"
+                text = f"rule {rule.id} fired (#{fired[rule.id]}), but the {which} above wins"
             else:
                 text = f"rule {rule.id} fired (#{fired[rule.id]})" + _dropped(trace, wanted, fired[rule.id])
             root.children.append(Node(text))

@@ -53,6 +53,8 @@ TESTS: dict[str, Any] = {
                             },
                             "avoid": {**_IDS, "description": "Each id is in the avoid list."},
                             "not_avoid": _IDS,
+                            "left_out": {**_IDS, "description": "Each id is left out for a preference."},
+                            "not_left_out": _IDS,
                             "first": {
                                 "type": "string",
                                 "description": "The id ranked first among procedures/combinations.",

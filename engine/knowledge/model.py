@@ -228,7 +228,7 @@ class Pattern:
         )
 
 
-ACTION_KINDS = ("recommend", "avoid", "combine", "assert", "caution", "note", "alert")
+ACTION_KINDS = ("recommend", "avoid", "combine", "assert", "caution", "note", "alert", "leave_out")
 SEVERITIES = ("urgent", "warning")  # of an alert, most pressing first
 
 
@@ -245,6 +245,7 @@ class Action:
     values: Mapping[str, Any] = field(default_factory=dict)  # for assert: literal or Var
     where: Where = Where("")
     severity: str = ""  # for alert: urgent or warning (the alert's id is ``target``)
+    constraint: str = ""  # for leave_out: the preference that rules the treatment out
 
 
 @dataclass(frozen=True)

@@ -236,9 +236,9 @@ class RuleParser:
         targets = tuple(
             self.var(t, bound, (*path, "targets", i)) if is_var(t) else t for i, t in enumerate(raw.get("targets", []))
         )
-        if kind in ("recommend", "avoid", "caution"):
+        if kind in ("recommend", "avoid", "caution", "leave_out"):
             target = self.treatment_ref(raw[kind], bound, (*path, kind), kind)
-            text_key = {"recommend": "explain", "avoid": "reason", "caution": "text"}[kind]
+            text_key = {"recommend": "explain", "avoid": "reason", "caution": "text", "leave_out": "reason"}[kind]
             text = self.text(raw[text_key], bound, (*path, text_key))
             if target is None or None in targets:
                 return None
@@ -249,6 +249,7 @@ class RuleParser:
                 tier=raw.get("tier", schemas.ACTION_DEFAULTS["tier"]),
                 targets=targets,
                 where=where,
+                constraint=raw.get("constraint", ""),
             )
         if kind == "combine":
             components = []

@@ -311,6 +311,7 @@ _ACTION = {
             severity={"enum": list(SEVERITIES)},
             text=_TEXT,
         ),
+        _action("leave_out", _TREATMENT_REF, ["reason", "constraint"], reason=_TEXT, constraint=_ID),
     ],
 }
 

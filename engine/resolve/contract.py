@@ -76,4 +76,16 @@ def to_dict(result: Result) -> dict[str, Any]:
             {"id": a.id, "severity": a.severity, "text": a.text, "rules": list(a.rules), "sources": list(a.sources)}
             for a in result.alerts
         ],
+        "left_out": [
+            {
+                "id": x.id,
+                "title": x.title,
+                "constraint": ", ".join(x.constraints),
+                "reason": x.reason,
+                "rules": list(x.rules),
+                "sources": list(x.sources),
+                "downtime_days": {"min": plain(x.downtime_days[0]), "max": plain(x.downtime_days[1])},
+            }
+            for x in result.left_out
+        ],
     }

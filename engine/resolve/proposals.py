@@ -20,6 +20,7 @@ class Proposal:
     components: tuple[str, ...] = ()
     sequence: list[str] = field(default_factory=list)
     severity: str = ""  # alerts only: the most pressing one any firing gave
+    constraints: list[str] = field(default_factory=list)  # left out only: the preferences that rule it out
 
     def add(self, rule: str, action: ActionRecord) -> None:
         self.rules.append(rule)
@@ -35,6 +36,7 @@ class Proposals:
     cautions: dict[str, list[str]] = field(default_factory=dict)
     notes: list[ActionRecord] = field(default_factory=list)
     alerts: dict[str, Proposal] = field(default_factory=dict)  # in the order they were first raised
+    left_out: dict[str, Proposal] = field(default_factory=dict)  # for a preference, not for safety
 
 
 def best_tier(a: str, b: str) -> str:
@@ -68,6 +70,11 @@ def gather(consultation: Consultation) -> Proposals:
             elif action.kind == "note":
                 out.notes.append(action)
                 continue
+            elif action.kind == "leave_out":
+                assert action.treatment is not None
+                p = out.left_out.setdefault(action.treatment, Proposal(TIERS[0]))
+                if action.constraint not in p.constraints:
+                    p.constraints.append(action.constraint)
             elif action.kind == "alert":
                 p = out.alerts.setdefault(action.alert, Proposal(TIERS[0], severity=action.severity))
                 p.severity = min(p.severity, action.severity, key=SEVERITIES.index)

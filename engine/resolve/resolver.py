@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from ..knowledge.model import SEVERITIES, TIERS, KnowledgeBase
 from ..patient.reader import PatientInput
 from ..session.records import Consultation
-from .proposals import Proposal, gather
+from .proposals import Proposal, Proposals, gather
 from .rank import ranked
-from .result import Alert, Avoidance, KbInfo, Recommendation, Result
+from .result import Alert, Avoidance, KbInfo, LeftOut, Recommendation, Result
 from .routine import schedule
 from .safety import allowed, check_invariants, split_combinations
 from .texts import merge_texts, unique
@@ -43,6 +43,7 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
         disclaimer=kb.disclaimer,
         dropped=tuple(dropped),
         alerts=_alerts(kb, proposals.alerts),
+        left_out=_left_out(kb, proposals),
         consultation=consultation,
     )
     check_invariants(result, kb)
@@ -131,6 +132,28 @@ def _avoidances(
                 rules=rule_ids,
                 sources=_sources(kb, rule_ids)[0],
                 proposed_by=unique(recommended[tid].rules) if tid in recommended else (),
+            )
+        )
+    return tuple(out)
+
+
+def _left_out(kb: KnowledgeBase, proposals: Proposals) -> tuple[LeftOut, ...]:
+    """In catalogue order; what is also avoided is unsafe, and listed as avoided only."""
+    out = []
+    for tid in sorted(proposals.left_out, key=lambda t: (kb.treatments[t].order, t)):
+        if tid in proposals.avoided:
+            continue
+        p, t = proposals.left_out[tid], kb.treatments[tid]
+        rule_ids = unique(p.rules)
+        out.append(
+            LeftOut(
+                tid,
+                t.title,
+                tuple(p.constraints),
+                merge_texts(p.texts),
+                rule_ids,
+                _sources(kb, rule_ids)[0],
+                (t.downtime_min, t.downtime_max),
             )
         )
     return tuple(out)

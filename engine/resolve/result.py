@@ -56,6 +56,19 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """An option ruled out by a preference (not by safety), with what it would take."""
+
+    id: str
+    title: str
+    constraints: tuple[str, ...]  # the preferences that rule it out
+    reason: str
+    rules: tuple[str, ...]
+    sources: tuple[str, ...]
+    downtime_days: tuple[float, float]
+
+
+@dataclass(frozen=True)
 class DroppedCombination:
     """A combination some rule proposed that resolution left out, and why (for why-not)."""
 
@@ -97,4 +110,5 @@ class Result:
     disclaimer: str
     dropped: tuple[DroppedCombination, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()
     consultation: Consultation | None = field(default=None, compare=False, repr=False)

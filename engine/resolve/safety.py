@@ -4,7 +4,10 @@ Rules propose; resolution disposes. Whatever order the rules fired in, and
 whatever any single rule forgot to check, these hold:
 
 * nothing any rule avoided is recommended;
-* a combination appears only if every component is recommended and none is avoided;
+* nothing left out for the person's preferences is recommended, and what is
+  unsafe is listed as avoided only, never as a mere preference;
+* a combination appears only if every component is recommended and none is
+  avoided or left out;
 * the evening routine never puts two items the catalogue keeps apart on one night.
 
 Because they live here rather than in each rule, an author cannot get them wrong
@@ -25,8 +28,8 @@ class SafetyInvariantError(AssertionError):
 
 
 def allowed(proposals: Proposals) -> list[str]:
-    """Recommended ids that no rule avoided: avoid always wins."""
-    return [tid for tid in proposals.recommended if tid not in proposals.avoided]
+    """Recommended ids that no rule avoided or left out: avoid (and a preference) always wins."""
+    return [tid for tid in proposals.recommended if tid not in proposals.avoided and tid not in proposals.left_out]
 
 
 def split_combinations(proposals: Proposals) -> tuple[dict[str, Proposal], list[DroppedCombination]]:
@@ -35,9 +38,12 @@ def split_combinations(proposals: Proposals) -> tuple[dict[str, Proposal], list[
     dropped: list[DroppedCombination] = []
     for cid, p in proposals.combinations.items():
         blocked = [c for c in p.components if c in proposals.avoided]
+        unwanted = [c for c in p.components if c in proposals.left_out]
         missing = [c for c in p.components if c not in proposals.recommended]
         if blocked:
             reason = "avoided for this patient: " + ", ".join(blocked)
+        elif unwanted:
+            reason = "left out for your preferences: " + ", ".join(unwanted)
         elif missing:
             reason = "not recommended on their own: " + ", ".join(missing)
         else:
@@ -50,10 +56,15 @@ def split_combinations(proposals: Proposals) -> tuple[dict[str, Proposal], list[
 def check_invariants(result: Result, kb: KnowledgeBase) -> None:
     """Raise :class:`SafetyInvariantError` if the finished plan breaks an invariant."""
     avoided = {a.id for a in result.avoid}
+    left_out = {x.id for x in result.left_out}
     for r in result.recommendations:
         for tid in (r.id, *r.components):
             if tid in avoided:
                 raise SafetyInvariantError(f"{tid} is both avoided and recommended (in {r.id})")
+            if tid in left_out:
+                raise SafetyInvariantError(f"{tid} is both left out and recommended (in {r.id})")
+    if avoided & left_out:
+        raise SafetyInvariantError(f"{', '.join(sorted(avoided & left_out))} both avoided and left out")
     singles = {r.id for r in result.recommendations if r.kind != "combination"}
     for r in result.recommendations:
         if r.kind == "combination" and not set(r.components) <= singles:

@@ -16,7 +16,8 @@ from ..session.records import Consultation
 def supported_firings(consultation: Consultation) -> set[int]:
     """The sequence numbers of the firings whose conclusions stand."""
     facts = {f.id: f for f in consultation.facts}
-    avoided = {a.treatment for f in consultation.firings for a in f.actions if a.kind == "avoid"}
+    # Left out for a preference strikes a treatment out of this plan just as avoiding it does.
+    avoided = {a.treatment for f in consultation.firings for a in f.actions if a.kind in ("avoid", "leave_out")}
     depends: dict[int, set[str]] = {
         f.seq: {facts[m].values["treatment"] for m in f.matched if facts[m].template == "recommend"}
         for f in consultation.firings

@@ -39,6 +39,7 @@ class ActionRecord:
     labels: dict[str, str] = field(default_factory=dict)  # the words each {$var} became
     alert: str = ""  # an alert's id
     severity: str = ""  # an alert's severity
+    constraint: str = ""  # the preference a leave_out names
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,9 @@ class Session:
         text = fill(action.text, labels)
         words = {"template": action.text, "labels": labels}
         targets = tuple(str(self._value(t, bindings)) for t in action.targets)
+        if action.kind == "leave_out":
+            treatment = str(self._value(action.target, bindings))
+            return ActionRecord("leave_out", treatment, text, constraint=action.constraint, **words)
         if action.kind in ("recommend", "avoid", "caution"):
             treatment = str(self._value(action.target, bindings))
             fact = None

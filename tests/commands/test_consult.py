@@ -57,8 +57,12 @@ def test_mixed_example_offers_tca_cross_with_microneedling(run_cli):
 def test_low_downtime_strikes_out_long_recoveries(run_cli):
     plan = consult_json(run_cli, EXAMPLES / "sensitive-low-downtime.json")
     avoid = {a["id"]: a for a in plan["avoid"]}
-    assert "5 days" in avoid["ablative_fractional_laser"]["reason"]
-    assert "you accept 3" in avoid["punch_excision"]["reason"]
+    left_out = {x["id"]: x for x in plan["left_out"]}
+    assert "5 days" in left_out["ablative_fractional_laser"]["reason"]
+    assert "you accept 3" in left_out["punch_excision"]["reason"]
+    assert left_out["punch_excision"]["constraint"] == "downtime_days"
+    assert left_out["punch_excision"]["downtime_days"] == {"min": 5, "max": 10}
+    assert not set(left_out) & set(avoid)  # a preference is never listed as a danger
     assert {"aha", "bha", "retinoid"} <= set(avoid)
     tca = next(r for r in plan["recommendations"] if r["id"] == "tca_cross")
     assert any("up to 7 days" in c for c in tca["cautions"])

@@ -60,3 +60,18 @@ def test_alerts_print_before_everything_else(make_kb):
     assert first < lines.index("INPUT")
     assert lines[first + 1] == "  URGENT: stop now."
     assert "  WARNING: look at the forehead and cheeks first." in lines
+
+
+def test_with_every_procedure_left_out_the_plan_says_so(run_cli, tmp_path):
+    from cicatrix.render.text import NOTHING_FITS
+
+    patient = tmp_path / "p.yaml"
+    patient.write_text("patient: {downtime_days: 0}\nscars: [{type: ice_pick, site: cheeks, count: 4, depth: deep}]\n")
+    out = run_cli("consult", str(patient), "--width", "200").out
+    lines = out.splitlines()
+    assert lines[lines.index("PROCEDURES AND COMBINATIONS") + 1] == "  " + NOTHING_FITS
+    left = lines.index("LEFT OUT FOR YOUR PREFERENCES")
+    assert lines[left + 1].startswith(
+        "  - TCA CROSS: It needs at least 1 day of visible downtime and you accept 0 days"
+    )
+    assert "TCA CROSS" not in out[: out.index("LEFT OUT FOR YOUR PREFERENCES")].split("AVOID")[-1]

@@ -130,3 +130,15 @@ def test_every_unmet_expectation_is_reported(mixed):
     assert len(failures) == len(starts), failures
     for failure, start in zip(failures, starts, strict=True):
         assert failure.startswith(start), (failure, start)
+
+
+def test_left_out_expectations(run_cli, tmp_path, kb, session):
+    from cicatrix.engine.patient.reader import from_data
+    from cicatrix.engine.resolve.resolver import plan
+
+    result = plan(session, from_data({"patient": {"downtime_days": 3}, "scars": [{"type": "rolling"}]}, kb))
+    assert "subcision" in {x.id for x in result.left_out}
+    assert check(result, {"left_out": ["subcision"], "not_left_out": ["lemon_juice"]}) == []
+    failures = check(result, {"left_out": ["lemon_juice"], "not_left_out": ["subcision"]})
+    assert failures[0].startswith("expected lemon_juice left out for a preference; left out: ")
+    assert failures[1].startswith("expected subcision not to be left out, but: It needs at least")

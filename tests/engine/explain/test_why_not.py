@@ -39,3 +39,17 @@ def test_why_not_names_the_avoid_that_won(make_kb, tmp_path, run_cli):
 def test_why_not_when_no_rule_can(make_kb, tmp_path, run_cli):
     trace = trace_of(make_kb, tmp_path, run_cli, "scars:\n  - {type: boxcar}\n")
     assert texts(why_not(trace, "delta"))[-1] == "no rule in this knowledge base can recommend delta"
+
+
+def test_why_not_names_the_preference_that_left_it_out(run_cli, tmp_path):
+    from cicatrix.engine.explain.tracefile import read
+    from cicatrix.engine.explain.why_not import why_not
+    from cicatrix.render.tree import render
+
+    from ...conftest import EXAMPLES
+
+    path = tmp_path / "t.json"
+    assert run_cli("consult", str(EXAMPLES / "sensitive-low-downtime.json"), "--trace", str(path)).code == 0
+    text = render(why_not(read(path), "punch_excision"), 200)
+    assert "left out for your preferences (downtime_days) by downtime/beyond-tolerance" in text
+    assert "but the preference above wins" in text

@@ -560,3 +560,18 @@ def test_a_malformed_alert_is_located(make_kb, then, expected):
     with pytest.raises(CicatrixError) as caught:
         load(make_kb(rule("a", "[{scar: {site: $s}}]", then)))
     assert expected in caught.value.render() and "rules.yaml:" in caught.value.render()
+
+
+def test_leave_out_names_its_preference(make_kb):
+    from cicatrix.engine.common.errors import CicatrixError
+    from cicatrix.engine.knowledge.loader import load
+
+    from ...helpers import rule
+
+    kb = load(
+        make_kb(rule("p", "[{patient: {level: 3}}]", "- leave_out: alpha\n      constraint: level\n      reason: slow"))
+    )
+    (action,) = kb.rule("p").then
+    assert (action.kind, action.target, action.constraint, action.text) == ("leave_out", "alpha", "level", "slow")
+    with pytest.raises(CicatrixError, match="missing required key 'constraint'"):
+        load(make_kb(rule("q", "[{patient: {level: 3}}]", "- leave_out: alpha\n      reason: slow"), name="kb2"))

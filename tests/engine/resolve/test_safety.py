@@ -165,6 +165,38 @@ def test_check_catches_incompatible_items_on_one_night(kb, mixed):
         check_invariants(result, kb)
 
 
+def test_check_catches_a_left_out_recommendation(kb, mixed):
+    from cicatrix.engine.resolve.result import LeftOut
+
+    gone = LeftOut("retinoid", "Retinoid", ("budget",), "costs too much", ("r",), (), (0, 0))
+    with pytest.raises(SafetyInvariantError, match=r"^retinoid is both left out and recommended \(in retinoid\)$"):
+        check_invariants(replace(mixed, left_out=(gone,)), kb)
+
+
+def test_a_preference_never_wins_over_safety_and_blocks_combinations():
+    proposals = Proposals(
+        recommended={"a": proposal("r1"), "b": proposal("r1")},
+        combinations={"a+b": proposal("combo", components=("a", "b"))},
+        left_out={"b": proposal("too-long")},
+    )
+    assert allowed(proposals) == ["a"]
+    kept, dropped = split_combinations(proposals)
+    assert kept == {} and [(d.id, d.reason) for d in dropped] == [("a+b", "left out for your preferences: b")]
+
+
+def test_left_out_and_avoided_is_listed_as_avoided_only(make_kb):
+    from ...helpers import rule
+
+    root = make_kb(
+        rule("rec", "[{scar: {type: ice_pick}}]", "- recommend: alpha\n      explain: a")
+        + rule("pref", "[{patient: {level: 3}}]", "- leave_out: alpha\n      constraint: level\n      reason: slow")
+        + rule("unsafe", "[{patient: {level: 3}}]", "- avoid: alpha\n      reason: harmful")
+    )
+    result, _ = consult(root, {"scars": [{"type": "ice_pick"}]})
+    assert [a.id for a in result.avoid] == ["alpha"] and result.left_out == ()
+    assert not result.recommendations
+
+
 def test_safety_errors_are_assertion_errors():
     # a broken invariant is a bug in the engine, never a user's bad input
     assert issubclass(SafetyInvariantError, AssertionError)
@@ -178,12 +210,17 @@ def test_safety_errors_are_assertion_errors():
 def test_plan_invariants_over_generated_patients(kb, session, data):
     result = plan(session, from_data(data, kb))
     avoided = {a.id for a in result.avoid}
+    left_out = {x.id for x in result.left_out}
     recommended = {r.id for r in result.recommendations}
     singles = {i for i in recommended if "+" not in i}
+    # a preference never makes an option a danger, and what is unsafe is never a mere preference
+    assert not (left_out & avoided)
+    for x in result.left_out:
+        assert x.constraints and x.reason and x.rules
     p = result.patient["patient"]
     for r in result.recommendations:
-        # nothing avoided is recommended, alone or inside a combination
-        assert not ({r.id, *r.components} & avoided)
+        # nothing avoided or left out is recommended, alone or inside a combination
+        assert not ({r.id, *r.components} & (avoided | left_out))
         if r.kind == "combination":
             assert set(r.components) <= recommended
         # every recommendation is explained, attributed and sourced
