@@ -138,10 +138,13 @@ def _avoidances(
 
 
 def _left_out(kb: KnowledgeBase, proposals: Proposals) -> tuple[LeftOut, ...]:
-    """In catalogue order; what is also avoided is unsafe, and listed as avoided only."""
+    """The options some rule proposed for this person that a preference rules out, in
+    catalogue order. What no rule proposed was never an option, so it is not listed;
+    what is also avoided is unsafe, and listed as avoided only."""
+    proposed = set(proposals.recommended) | {c for p in proposals.combinations.values() for c in p.components}
     out = []
     for tid in sorted(proposals.left_out, key=lambda t: (kb.treatments[t].order, t)):
-        if tid in proposals.avoided:
+        if tid in proposals.avoided or tid not in proposed:
             continue
         p, t = proposals.left_out[tid], kb.treatments[tid]
         rule_ids = unique(p.rules)

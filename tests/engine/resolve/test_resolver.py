@@ -268,3 +268,18 @@ def test_no_alert_without_a_rule_that_raises_one(make_kb):
 
     result, _ = consult(make_kb(ALERT_RULES), {**TWO_SITES, "patient": {"pregnant": False}})
     assert [a.id for a in result.alerts] == ["check-site"]
+
+
+def test_only_options_some_rule_proposed_are_listed_as_left_out(make_kb):
+    from ...helpers import consult, rule
+
+    root = make_kb(
+        rule("rec", "[{scar: {type: ice_pick}}]", "- recommend: alpha\n      explain: a")
+        + rule("slow-a", "[{patient: {level: 3}}]", "- leave_out: alpha\n      constraint: level\n      reason: slow")
+        + rule("slow-b", "[{patient: {level: 3}}]", "- leave_out: beta\n      constraint: level\n      reason: slow")
+    )
+    result, _ = consult(root, {"scars": [{"type": "ice_pick"}]})
+    assert [(x.id, x.constraints, x.reason, x.rules) for x in result.left_out] == [
+        ("alpha", ("level",), "slow", ("slow-a",))
+    ]
+    assert not result.recommendations
