@@ -49,6 +49,12 @@ from .options import kb_option
     is_flag=True,
     help="Append how each recommendation was concluded (text and markdown).",
 )
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Also list the input and every option considered, ranked and explained (text and markdown).",
+)
 @click.option("--width", type=click.IntRange(40, 200), help="Wrap text output at this width.")
 @kb_option
 def command(
@@ -59,6 +65,7 @@ def command(
     output: Path | None,
     trace_file: Path | None,
     explain: bool,
+    show_all: bool,
     width: int | None,
     kb_dir: Path | None,
 ) -> int:
@@ -68,9 +75,12 @@ def command(
     type ? for help, why to see which rules use the answer, back to change the
     previous one, quit to stop. --save keeps the answers as a patient file.
 
-    The plan ranks procedures and combinations, lists home care and a weekly
-    routine, says what to avoid and why, and cites the source of every
-    conclusion. It is decision support, not a diagnosis: a dermatologist decides.
+    The plan starts with any alerts and a few lines on where to start, then
+    groups the scars into problems, each with one choice, up to three
+    alternatives and the reasons; a course week by week; home care; what to
+    avoid and why; what was left out for your preferences. --all adds every
+    option considered. It is decision support, not a diagnosis: a
+    dermatologist decides.
 
     \b
     Examples:
@@ -79,6 +89,7 @@ def command(
       cicatrix consult patient.yaml --format json -o plan.json
       cicatrix consult patient.yaml --trace trace.json
       cicatrix consult patient.yaml --explain
+      cicatrix consult patient.yaml --all
       cicatrix consult patient.yaml --format markdown -o plan.md
     """
     from ..engine.knowledge.cache import load_cached as load
@@ -96,7 +107,7 @@ def command(
     how = _how(kb, result, result_json, patient_file) if explain and fmt != "json" else None
     if width is None:
         width = min(shutil.get_terminal_size((88, 24)).columns, 100) if output is None else 88
-    text = _render(fmt, kb, result, result_json, how, width)
+    text = _render(fmt, kb, result, result_json, how, width, show_all)
     if trace_file is not None:
         from ..engine.explain.tracefile import render as render_trace
 
@@ -128,7 +139,7 @@ def _how(kb, result, result_json, patient_file: Path) -> dict:
     return {r.id: how_tree(trace, r.id) for r in result.recommendations}
 
 
-def _render(fmt: str, kb, result, result_json, how: dict | None, width: int) -> str:
+def _render(fmt: str, kb, result, result_json, how: dict | None, width: int, show_all: bool) -> str:
     """The plan in the chosen format, with the --explain trees when there are any."""
     if fmt == "json":
         from ..render.json import render as render_json
@@ -137,10 +148,10 @@ def _render(fmt: str, kb, result, result_json, how: dict | None, width: int) -> 
     if fmt == "markdown":
         from ..render.markdown import render as render_markdown
 
-        return render_markdown(result, kb, how)
+        return render_markdown(result, kb, how, show_all)
     from ..render.text import render as render_text
 
-    text = render_text(result, kb, width=width)
+    text = render_text(result, kb, width=width, show_all=show_all)
     if how:
         from ..render.tree import render as render_tree
 

@@ -1,19 +1,24 @@
-"""The plan as a Markdown report a person can be handed or print."""
+"""The plan as a Markdown report a person can be handed or print.
+
+The same order as the text plan (alerts, *Start here*, problems, the course,
+home care, avoid, left out, notes, the disclaimer), with the course also drawn
+as a Mermaid ``gantt`` chart that renders on GitHub, GitLab and most editors.
+"""
 
 from __future__ import annotations
 
-from ..engine.common.numbers import plain
 from ..engine.explain.tree import Node
 from ..engine.knowledge.model import KnowledgeBase
 from ..engine.resolve.result import Recommendation, Result, Routine
 from . import tree
-from .text import NOTHING_FITS, input_summary
+from .words import days, heading, joined, name, problem_numbers, recommendation, ruled_out_here, weeks, when
+from .writer import input_summary
 
 _TIERS = {"first_line": "first line", "second_line": "second line", "adjunct": "add-on"}
 
 
-def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None) -> str:
-    """The plan as Markdown; ``how`` adds a folded derivation under each recommendation."""
+def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None, show_all: bool = False) -> str:
+    """The plan as Markdown; ``how`` adds a folded derivation under each option, ``show_all`` every option."""
     out = [f"# {kb.title or kb.name + ' plan'}", "", f"> **{result.disclaimer}**", ""]
     out.append(f"Knowledge base: {kb.name} {kb.version} (`{result.kb.digest[:19]}...`)")
     out.append("")
@@ -21,22 +26,13 @@ def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None
         out += ["## Alerts: act on these first", ""]
         out += [f"- **{a.severity.upper()}:** {a.text} _(sources: {', '.join(a.sources)})_" for a in result.alerts]
         out.append("")
-    out += ["## Input", ""] + [f"- {line}" for line in input_summary(result, kb)] + [""]
-    sections = (
-        ("First", ("prerequisite",)),
-        ("Procedures and combinations", ("procedure", "combination")),
-        ("Home care", ("home_care",)),
-        ("Lifestyle", ("lifestyle",)),
-    )
-    for title, kinds in sections:
-        recs = [r for r in result.recommendations if r.kind in kinds]
-        if not recs and "procedure" in kinds and result.left_out:
-            out += [f"## {title}", "", NOTHING_FITS.replace("LEFT OUT FOR YOUR PREFERENCES", "*Left out*"), ""]
-        if recs:
-            out += [f"## {title}", ""]
-            for r in recs:
-                out += _recommendation(r, how)
-    out += _routine(result.routine)
+    if result.plan.summary:
+        out += ["## Start here", ""]
+        out += [f"{n}. {line}" for n, line in enumerate(result.plan.summary, 1)]
+        out.append("")
+    out += _problems(result, kb, how)
+    out += _course(result, kb)
+    out += _routine(result.routine, kb)
     if result.avoid:
         out += ["## Avoid", ""]
         for a in result.avoid:
@@ -50,8 +46,77 @@ def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None
         out += ["## Notes", ""]
         out += [f"- {n}" for n in result.notes]
         out.append("")
+    if show_all:
+        out += ["## Input", ""] + [f"- {line}" for line in input_summary(result, kb)] + [""]
+        out += ["## All options considered, ranked", ""]
+        for r in result.recommendations:
+            out += _recommendation(r, how)
     out += ["---", "", f"_{result.disclaimer}_", ""]
     return "\n".join(out)
+
+
+def _problems(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None) -> list[str]:
+    if not result.plan.problems:
+        return []
+    out = ["## Your scars, most severe first", ""]
+    for n, p in enumerate(result.plan.problems, 1):
+        out += [f"### {n}. {heading(kb, result, p)}", ""]
+        choice = name(kb, p.choice, p.adjuncts) if p.choice else "nothing for now"
+        out += [f"**Choice: {choice}.** {p.why}", ""]
+        chosen = recommendation(result, p.choice)
+        if chosen is not None:
+            if days(chosen.downtime_days):
+                out.append(f"- **Downtime:** {days(chosen.downtime_days)}")
+            out += [f"- **Caution:** {c}" for c in chosen.cautions]
+        if p.alternatives:
+            out.append(f"- **Alternatives:** {'; '.join(name(kb, a, p.adjuncts) for a in p.alternatives)}")
+        here, everywhere = ruled_out_here(result, p)
+        for x in here:
+            verb = "avoid here" if x.kind == "avoid" else "left out here"
+            out.append(f"- **Ruled out ({verb}):** {kb.treatments[x.id].name}: {x.reason}")
+        if everywhere:
+            out.append(f"- **Also ruled out:** {joined([kb.treatments[x.id].name for x in everywhere])}")
+        if p.sources:
+            out.append(f"- **Sources:** {', '.join(p.sources)} (rules: {', '.join(p.rules) or 'none'})")
+        if how and p.choice in how:
+            out += ["", "<details><summary>How this was concluded</summary>", "", "```text"]
+            out += [tree.render(how[p.choice]).rstrip(), "```", "", "</details>"]
+        out.append("")
+    return out
+
+
+def _course(result: Result, kb: KnowledgeBase) -> list[str]:
+    course = result.plan.course
+    if not course:
+        return []
+    out = ["## Course, week by week", "", "| Weeks | Phase | What |", "|---|---|---|"]
+    for ph in course:
+        alongside = kb.plan.phase(ph.id).alongside
+        span = f"from week {ph.start_week}" if alongside else weeks(ph.start_week, ph.end_week)
+        things = []
+        for item in ph.items:
+            for_what = problem_numbers(result, item)
+            label = name(kb, item.id, {item.id: item.adjuncts}) + (f" ({for_what})" if for_what else "")
+            things.append(f"{label}: {when(item, ph.end_week, alongside)}")
+        out.append(f"| {span} | {ph.title} | {'<br>'.join(things)} |")
+    if result.plan.reassess_weeks:
+        out.append(f"| {', '.join(map(str, result.plan.reassess_weeks))} | Re-assess | with your dermatologist |")
+    out += ["", "```mermaid", "gantt", "  title Course of care (weeks)", "  dateFormat X", "  axisFormat %s"]
+    for ph in course:
+        out.append(f"  section {_mermaid(ph.title)}")
+        for item in ph.items:
+            end = max(item.end_week, item.start_week + 1)
+            out.append(f"  {_mermaid(name(kb, item.id))} :{item.start_week}, {end}")
+    if result.plan.reassess_weeks:
+        out.append("  section Re-assess")
+        out += [f"  Week {w} :milestone, {w}, {w}" for w in result.plan.reassess_weeks]
+    out += ["```", ""]
+    return out
+
+
+def _mermaid(text: str) -> str:
+    """Mermaid task names end at ':' and break on '#' and ';': keep them out."""
+    return text.replace(":", " -").replace("#", "").replace(";", ",")
 
 
 def _recommendation(r: Recommendation, how: dict[str, Node] | None) -> list[str]:
@@ -62,8 +127,7 @@ def _recommendation(r: Recommendation, how: dict[str, Node] | None) -> list[str]
     if r.sessions and r.kind == "procedure":
         out.append(f"- **Sessions:** {r.sessions}")
     if r.downtime_days and r.kind in ("procedure", "combination"):
-        lo, hi = (plain(d) for d in r.downtime_days)
-        out.append(f"- **Downtime:** {lo}-{hi} days" if lo != hi else f"- **Downtime:** {lo} days")
+        out.append(f"- **Downtime:** {days(r.downtime_days)}")
     if r.expected_results:
         out.append(f"- **What to expect:** {r.expected_results}")
     for c in r.cautions:
@@ -77,17 +141,18 @@ def _recommendation(r: Recommendation, how: dict[str, Node] | None) -> list[str]
     return out
 
 
-def _routine(routine: Routine) -> list[str]:
+def _routine(routine: Routine, kb: KnowledgeBase) -> list[str]:
     if not routine.morning and not any(routine.evening.values()):
         return []
-    titles = {s.id: s.title for s in routine.steps.values()}
-    out = ["## Daily routine", "", f"**Morning:** {' -> '.join(titles[i] for i in routine.morning)}", ""]
+    names = {s.id: kb.treatments[s.id].name for s in routine.steps.values()}
+    out = ["## Home care, day by day", "", f"**Morning:** {' -> '.join(names[i] for i in routine.morning)}", ""]
     out += ["| Evening | Steps |", "|---|---|"]
     for day, ids in routine.evening.items():
-        out.append(f"| {day.capitalize()} | {', '.join(titles[i] for i in ids) or '-'} |")
+        out.append(f"| {day.capitalize()} | {', '.join(names[i] for i in ids) or '-'} |")
     out.append("")
     for step in routine.steps.values():
         if step.how:
-            out.append(f"- **{step.title}:** {step.how}")
+            where = f" ({step.where})" if step.where else ""
+            out.append(f"- **{names[step.id]}**{where}: {step.how}")
     out.append("")
     return out

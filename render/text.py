@@ -1,4 +1,9 @@
-"""The plan as plain text for a terminal: ranked, explained, cited, with the disclaimer.
+"""The plan as plain text for a terminal: a plan first, the full list of options on request.
+
+The order is the order a person acts in: alerts, *Start here*, each problem with
+its choice and alternatives, the course week by week, home care, what to avoid,
+what was left out for preferences, notes, and the disclaimer at both ends. The
+full ranked list of options stays one flag away (``--all``).
 
 Plain text rather than a table library: a plan is prose with a little structure,
 and plain text reads the same in a terminal, a pipe, an e-mail and a test.
@@ -6,101 +11,41 @@ and plain text reads the same in a terminal, a pipe, an e-mail and a test.
 
 from __future__ import annotations
 
-import textwrap
-from typing import Any
-
-from ..engine.common.numbers import plain
 from ..engine.knowledge.model import KnowledgeBase
-from ..engine.resolve.result import Recommendation, Result, Routine
-
-_SECTIONS = (
-    ("prerequisite", "First"),
-    ("procedure", "Procedures and combinations"),
-    ("home_care", "Home care"),
-    ("lifestyle", "Lifestyle"),
-)
-_TIER_WORDS = {"first_line": "first line", "second_line": "second line", "adjunct": "adjunct"}
+from ..engine.resolve.result import Result, Routine
+from .options import all_options
+from .words import days, heading, joined, name, problem_numbers, recommendation, ruled_out_here, weeks, when
+from .writer import Writer, input_summary
 
 
-def _days(r: Recommendation) -> str:
-    if r.downtime_days is None:
-        return ""
-    lo, hi = (plain(d) for d in r.downtime_days)
-    if hi == 0:
-        return "none"
-    return f"{lo} day{'s' if lo != 1 else ''}" if lo == hi else f"{lo}-{hi} days"
-
-
-class _Writer:
-    def __init__(self, width: int):
-        self.width = max(width, 40)
-        self.lines: list[str] = []
-
-    def para(self, text: str, indent: int = 0, label: str = "", hang: int | None = None) -> None:
-        first = " " * indent + label
-        rest = " " * (indent + len(label) if hang is None else hang)
-        wrapped = textwrap.wrap(
-            text,
-            width=self.width,
-            initial_indent=first,
-            subsequent_indent=rest,
-            break_on_hyphens=False,
-        )
-        self.lines.extend(wrapped or [first.rstrip()])
-
-    def heading(self, text: str) -> None:
-        if self.lines:
-            self.lines.append("")
-        self.lines.append(text.upper())
-
-    def blank(self) -> None:
-        self.lines.append("")
-
-
-def input_summary(result: Result, kb: KnowledgeBase) -> list[str]:
-    """One line per input fact: what the plan was made for."""
-    out = []
-    for template in kb.input_templates():
-        assert template.input is not None
-        data = result.patient.get(template.input.key)
-        items = data if template.input.many else [data]
-        for i, item in enumerate(items or [], 1):
-            shown = []
-            for name, spec in template.fields.items():
-                value: Any = item.get(name)
-                if template.input.many or spec.required or value != spec.default:
-                    if value is None or value == []:
-                        continue
-                    shown.append(spec.describe(value))
-            label = f"{template.name} {i}" if template.input.many else template.name
-            out.append(f"{label}: " + (", ".join(shown) if shown else "all defaults"))
-    return out
-
-
-def render(result: Result, kb: KnowledgeBase, width: int = 88) -> str:
-    """The whole plan: heading and disclaimer, input, each section, routine, avoid, notes."""
-    w = _Writer(width)
+def render(result: Result, kb: KnowledgeBase, width: int = 88, show_all: bool = False) -> str:
+    """The plan; with ``show_all`` also the input and every option considered."""
+    w = Writer(width)
     w.lines.append(f"cicatrix treatment plan  ({kb.name} {kb.version})")
     w.para(result.disclaimer)
     _alerts(w, result)
-    w.heading("Input")
-    for line in input_summary(result, kb):
-        w.para(line, 2, hang=4)
-    _recommendations(w, result)
-    _routine(w, result.routine)
+    _start_here(w, result)
+    _problems(w, result, kb)
+    _course(w, result, kb)
+    _routine(w, result.routine, kb)
     _avoid(w, result)
     _left_out(w, result)
     if result.notes:
         w.heading("Notes")
         for note in result.notes:
-            w.para(note, 2, "- ")
+            w.para(note, 2, "- ", hang=4)
+    if show_all:
+        w.heading("Input")
+        for line in input_summary(result, kb):
+            w.para(line, 2, hang=4)
+        all_options(w, result)
     w.blank()
     w.para(result.disclaimer)
     return "\n".join(w.lines) + "\n"
 
 
-def _alerts(w: _Writer, result: Result) -> None:
-    """What must be acted on first comes before anything else, the input included."""
+def _alerts(w: Writer, result: Result) -> None:
+    """What must be acted on first comes before anything else."""
     if not result.alerts:
         return
     w.heading("Alerts: act on these first")
@@ -109,66 +54,94 @@ def _alerts(w: _Writer, result: Result) -> None:
         w.para(", ".join(a.sources), 4, "Sources: ")
 
 
-def _recommendations(w: _Writer, result: Result) -> None:
-    by_section: dict[str, list[Recommendation]] = {}
-    for r in result.recommendations:
-        key = "procedure" if r.kind == "combination" else r.kind
-        by_section.setdefault(key, []).append(r)
-    for key, title in _SECTIONS:
-        recs = by_section.get(key)
-        if not recs and key == "procedure" and result.left_out:
-            w.heading(title)
-            w.para(NOTHING_FITS, 2)
-        if not recs:
-            continue
-        w.heading(title)
-        for r in recs:
-            _recommendation(w, r, key)
-
-
-def _recommendation(w: _Writer, r: Recommendation, section: str) -> None:
-    kind = "combination" if r.kind == "combination" else r.kind.replace("_", " ")
-    extra = f"; for {', '.join(t.replace('_', ' ') for t in r.targets)}" if r.targets else ""
-    head = f"{r.rank}. {r.title}  [{kind}, {_TIER_WORDS[r.tier]}{extra}]"
-    if r.tier == "adjunct" and section == "procedure":
-        # Add-ons: one paragraph each, so the main plan stays readable.
-        parts = [r.explanation, *(f"Caution: {c}" for c in r.cautions)]
-        parts.append(f"Sources: {', '.join(r.citations)}.")
-        w.para(f"{head}: " + " ".join(parts), 2, hang=5)
+def _start_here(w: Writer, result: Result) -> None:
+    if not result.plan.summary:
         return
-    w.para(head, 2, hang=5)
-    w.para(r.explanation, 5, "Why: ")
-    if r.sequence:
-        w.para(r.sequence, 5, "Order: ")
-    if r.sessions and section == "procedure":
-        w.para(r.sessions, 5, "Sessions: ")
-    days = _days(r)
-    if days and r.kind in ("procedure", "combination"):
-        w.para(days, 5, "Downtime: ")
-    if r.expected_results:
-        w.para(r.expected_results, 5, "Expect: ")
-    for caution in r.cautions:
-        w.para(caution, 5, "Caution: ")
-    evidence = f" (evidence: {r.evidence})" if r.evidence else ""
-    w.para(", ".join(r.citations) + evidence, 5, "Sources: ")
-    w.para(", ".join(r.rules), 5, "Rules: ")
+    w.heading("Start here")
+    for n, line in enumerate(result.plan.summary, 1):
+        w.para(line, 2, f"{n}. ", hang=5)
 
 
-def _routine(w: _Writer, routine: Routine) -> None:
+def _problems(w: Writer, result: Result, kb: KnowledgeBase) -> None:
+    if not result.plan.problems:
+        return
+    w.heading("Your scars, most severe first" if len(result.plan.problems) > 1 else "Your scars")
+    for n, p in enumerate(result.plan.problems, 1):
+        w.para(heading(kb, result, p), 2, f"{n}. ", hang=5)
+        if p.choice is None:
+            w.para("nothing for now", 5, "Choice: ")
+        else:
+            w.para(name(kb, p.choice, p.adjuncts), 5, "Choice: ")
+        w.para(p.why, 5, "Why: ")
+        chosen = recommendation(result, p.choice)
+        if chosen is not None:
+            shown = days(chosen.downtime_days)
+            if shown:
+                w.para(shown, 5, "Downtime: ")
+            for caution in chosen.cautions:
+                w.para(caution, 5, "Caution: ")
+        if p.alternatives:
+            w.para("; ".join(name(kb, a, p.adjuncts) for a in p.alternatives), 5, "Alternatives: ")
+        here, everywhere = ruled_out_here(result, p)
+        for x in here:
+            verb = "avoid here" if x.kind == "avoid" else "left out here"
+            w.para(f"{kb.treatments[x.id].name} ({verb}): {x.reason}", 5, "Ruled out: ")
+        if everywhere:
+            names = joined([kb.treatments[x.id].name for x in everywhere])
+            w.para(f"{names} (see Avoid and Left out below)", 5, "Also ruled out: ")
+        if p.sources:
+            w.para(", ".join(p.sources), 5, "Sources: ")
+
+
+def _course(w: Writer, result: Result, kb: KnowledgeBase) -> None:
+    course = result.plan.course
+    if not course:
+        return
+    w.heading("Course, week by week")
+    events: list[tuple[int, int, str, list[str]]] = []
+    for ph in course:
+        alongside = kb.plan.phase(ph.id).alongside
+        lines: dict[str, list[str]] = {}  # when -> what, so items that start together share a line
+        for item in ph.items:
+            label = name(kb, item.id, {item.id: item.adjuncts})
+            for_what = problem_numbers(result, item)
+            label += f" ({for_what})" if for_what else ""
+            lines.setdefault(when(item, ph.end_week, alongside), []).append(label)
+        start = f"from week {ph.start_week}" if alongside else weeks(ph.start_week, ph.end_week)
+        shown = [f"{', '.join(labels)}: {at}" for at, labels in lines.items()]
+        events.append(
+            (ph.start_week if not alongside else -1, 1, f"{start[:1].upper() + start[1:]}: {ph.title}", shown)
+        )
+    for week in result.plan.reassess_weeks:
+        events.append((week, 0, f"Week {week}: re-assess with your dermatologist", []))
+    for _, _, head, lines in sorted(events, key=lambda e: (e[0], e[1])):
+        w.para(head, 2, hang=4)
+        for line in lines:
+            w.para(line, 4, "- ", hang=6)
+
+
+_DAYS = {"monday": "Mon", "tuesday": "Tue", "wednesday": "Wed", "thursday": "Thu", "friday": "Fri"}
+_DAYS |= {"saturday": "Sat", "sunday": "Sun"}
+
+
+def _routine(w: Writer, routine: Routine, kb: KnowledgeBase) -> None:
     if not routine.morning and not any(routine.evening.values()):
         return
-    w.heading("Daily routine")
-    titles = {s.id: s.title for s in routine.steps.values()}
+    w.heading("Home care, day by day")
+    names = {s.id: kb.treatments[s.id].name for s in routine.steps.values()}
     if routine.morning:
-        w.para(" -> ".join(titles[i] for i in routine.morning), 2, "Morning: ")
-    if any(routine.evening.values()):
-        w.lines.append("  Evening:")
-        for day, ids in routine.evening.items():
-            w.para(", ".join(titles[i] for i in ids) or "(nothing)", 4, f"{day.capitalize():<10}")
+        w.para(" -> ".join(names[i] for i in routine.morning), 2, "Morning: ", hang=4)
+    nights: dict[tuple[str, ...], list[str]] = {}
+    for day, ids in routine.evening.items():
+        nights.setdefault(ids, []).append(_DAYS.get(day, day))
+    label = "Evening: "
+    for ids, on in nights.items():
+        w.para(f"{', '.join(on)}: {', '.join(names[i] for i in ids) or 'nothing'}", 2, label, hang=4)
+        label = " " * len(label)
     if routine.unscheduled:
-        names = ", ".join(titles[i] for i in routine.unscheduled)
+        missing = ", ".join(names[i] for i in routine.unscheduled)
         w.para(
-            f"No evening is free for {names} without clashing with the items above; "
+            f"No evening is free for {missing} without clashing with the items above; "
             "ask your dermatologist which to drop or alternate.",
             2,
             "Note: ",
@@ -176,16 +149,11 @@ def _routine(w: _Writer, routine: Routine) -> None:
     w.lines.append("  How to use:")
     for step in routine.steps.values():
         if step.how:
-            w.para(f"{step.title}: {step.how}", 4, "- ", hang=6)
+            where = f", {step.where}" if step.where else ""
+            w.para(f"{names[step.id]}{where}: {step.how}", 4, "- ", hang=6)
 
 
-NOTHING_FITS = (
-    "None of the procedures fits what you accept. Each option left out, and what it would take, "
-    "is listed under LEFT OUT FOR YOUR PREFERENCES below."
-)
-
-
-def _left_out(w: _Writer, result: Result) -> None:
+def _left_out(w: Writer, result: Result) -> None:
     """Options a preference rules out, apart from the unsafe ones: they stay choices."""
     if not result.left_out:
         return
@@ -194,7 +162,7 @@ def _left_out(w: _Writer, result: Result) -> None:
         w.para(f"{x.title}: {x.reason}", 2, "- ", hang=4)
 
 
-def _avoid(w: _Writer, result: Result) -> None:
+def _avoid(w: Writer, result: Result) -> None:
     if not result.avoid:
         return
     w.heading("Avoid")

@@ -10,7 +10,7 @@ import click
 from ...engine.common.files import write_atomically
 from ..options import kb_option
 
-KINDS = ("kb", "templates", "treatments", "rules", "tests", "questions", "patient")
+KINDS = ("kb", "templates", "treatments", "plan", "rules", "tests", "questions", "patient")
 
 
 def schemas_for(kb_dir: Path | None) -> dict[str, dict]:

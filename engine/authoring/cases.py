@@ -9,6 +9,7 @@ the ``kb test`` command; coverage is simply the set of rules each case fired.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,16 @@ def _check_ids(doc: yamlio.Document, path: tuple[Any, ...], expect: dict[str, An
     for key in ("recommend", "not_recommend", "avoid", "not_avoid", "left_out", "not_left_out"):
         for j, value in enumerate(expect.get(key, [])):
             yield from check(value, (*path, key, j))
+    for key in ("course_order", "not_in_course"):
+        for j, value in enumerate(expect.get(key, [])):
+            yield from check(value, (*path, key, j))
+    for problem, value in expect.get("choice", {}).items():
+        if value is not None:
+            yield from check(value, (*path, "choice", problem))
+    for key in ("alternatives", "ruled_out"):
+        for problem, values in expect.get(key, {}).items():
+            for j, value in enumerate(values):
+                yield from check(value, (*path, key, problem, j))
     for j, group in enumerate(expect.get("recommend_any", [])):
         for k, value in enumerate(group):
             yield from check(value, (*path, "recommend_any", j, k))
@@ -161,6 +172,7 @@ def check(result: Result, expect: dict[str, Any]) -> list[str]:
         cautions = recs[tid].cautions if tid in recs else ()
         if not any(text.lower() in c.lower() for c in cautions):
             failures.append(f"expected a caution on {tid} containing {text!r}; cautions: {list(cautions)}")
+    failures += _check_plan(result, expect)
     routine = expect.get("routine", {})
     morning = result.routine.morning
     if "morning_last" in routine and (not morning or morning[-1] != routine["morning_last"]):
@@ -176,6 +188,59 @@ def check(result: Result, expect: dict[str, Any]) -> list[str]:
         got = sum(tid in ids for ids in result.routine.evening.values())
         if got != nights:
             failures.append(f"expected {tid} on {nights} evenings a week, got {got}")
+    return failures
+
+
+def _problems(result: Result, name: str) -> list[Any]:
+    """The problems a test names: by kind ("KIND") or kind and region ("KIND/REGION")."""
+    kind, _, region = name.partition("/")
+    return [p for p in result.plan.problems if p.kind == kind and (not region or p.region == region)]
+
+
+def _check_plan(result: Result, expect: dict[str, Any]) -> list[str]:
+    """Expectations on the plan: choices, alternatives, what is ruled out where, the course order."""
+    failures: list[str] = []
+    shown = ", ".join(f"{p.kind}/{p.region}" for p in result.plan.problems) or "none"
+    for key in ("choice", "alternatives", "ruled_out"):
+        for name, wanted in expect.get(key, {}).items():
+            found = _problems(result, name)
+            if not found:
+                failures.append(f"expected a problem {name!r}; problems: {shown}")
+                continue
+            for p in found:
+                if key == "choice" and p.choice != wanted:
+                    failures.append(f"expected {wanted} chosen for {p.title}, got {p.choice}: {p.why}")
+                if key == "alternatives":
+                    missing = [x for x in wanted if x not in p.alternatives]
+                    if missing:
+                        failures.append(
+                            f"expected {', '.join(missing)} among the alternatives for {p.title}; got "
+                            f"{', '.join(p.alternatives) or 'none'}"
+                        )
+                if key == "ruled_out":
+                    ruled = {x.id for x in p.ruled_out}
+                    missing = [x for x in wanted if x not in ruled]
+                    if missing:
+                        failures.append(
+                            f"expected {', '.join(missing)} ruled out for {p.title}; ruled out: "
+                            f"{', '.join(sorted(ruled)) or 'nothing'}"
+                        )
+    starts: dict[str, int] = {}
+    for phase in result.plan.course:
+        for item in phase.items:
+            starts.setdefault(item.id, item.start_week)
+    order = expect.get("course_order", [])
+    for tid in order:
+        if tid not in starts:
+            failures.append(f"expected {tid} in the course; the course holds {', '.join(starts) or 'nothing'}")
+    for before, after in pairwise(order):
+        if before in starts and after in starts and starts[after] < starts[before]:
+            failures.append(
+                f"expected {after} to start no earlier than {before} (week {starts[after]} < week {starts[before]})"
+            )
+    for tid in expect.get("not_in_course", []):
+        if tid in starts:
+            failures.append(f"expected {tid} not in the course, but it starts at week {starts[tid]}")
     return failures
 
 

@@ -18,6 +18,13 @@ from .tracefile import Trace
 
 def replay(trace: Trace, kb: KnowledgeBase) -> list[str]:
     """The differences between the recorded plan and the one its firings resolve to."""
+    if trace.version < 2:
+        raise CicatrixError.about(
+            trace.file,
+            f"this trace is format version {trace.version}, written before plans had problems and a course; "
+            "it does not record what resolving them needs. "
+            "Write it again with `cicatrix consult FILE --trace out.json`",
+        )
     ids = {rule.id for rule in kb.rules}
     for firing in trace.firings:
         if firing.rule not in ids:

@@ -20,7 +20,8 @@ from ..resolve.result import Result
 from ..session.records import ActionRecord, Consultation, FactRecord, Firing
 
 FORMAT = "cicatrix-trace"
-VERSION = 1
+VERSION = 2  # 2: actions name the existing fact a duplicate assert matched, scopes, risks; the plan
+READABLE = (1, 2)  # version 1 traces still answer show, how and why-not; replay needs 2
 
 
 # --- writing ------------------------------------------------------------------
@@ -42,7 +43,8 @@ def _pattern(p: Pattern) -> dict[str, Any]:
 
 def _action(a: ActionRecord) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": a.kind}
-    for key in ("treatment", "text", "tier", "sequence", "fact", "template", "alert", "severity", "constraint"):
+    keys = ("treatment", "text", "tier", "sequence", "fact", "same_as", "template", "alert", "severity", "constraint")
+    for key in (*keys, "scope", "risk"):
         value = getattr(a, key)
         if value:
             out[key] = value
@@ -65,6 +67,10 @@ def _concludes(action: Any) -> dict[str, Any]:
         out["severity"] = action.severity
     if action.kind == "leave_out":
         out["constraint"] = action.constraint
+    if action.scope:
+        out["scope"] = {k: (f"${v.name}" if isinstance(v, Var) else v) for k, v in action.scope.items()}
+    if action.risk:
+        out["risk"] = True
     if action.kind == "assert":
         out["template"] = action.template
         out["values"] = {k: (f"${v.name}" if isinstance(v, Var) else v) for k, v in action.values.items()}
@@ -161,6 +167,7 @@ class Trace:
     fields: dict[str, dict[str, FieldSpec]]  # template -> field -> spec (for labels)
     result: dict[str, Any]
     catalogue: dict[str, str]  # treatment id -> title
+    version: int = VERSION
 
     def consultation(self) -> Consultation:
         return Consultation(facts=tuple(self.facts.values()), firings=self.firings)
@@ -253,10 +260,11 @@ def read(path: Path | str) -> Trace:
             f'not a cicatrix trace (expected "format": "{FORMAT}"); '
             "write one with `cicatrix consult FILE --trace out.json`",
         )
-    if data.get("version") != VERSION:
+    if data.get("version") not in READABLE:
         raise _problem(
             name,
-            f"trace format version {data.get('version')!r} is not supported; this cicatrix reads version {VERSION}",
+            f"trace format version {data.get('version')!r} is not supported; this cicatrix reads versions "
+            f"{', '.join(map(str, READABLE))}: write the trace again with `cicatrix consult FILE --trace out.json`",
         )
     from jsonschema import Draft202012Validator
 
@@ -293,10 +301,14 @@ def _build(name: str, data: dict[str, Any]) -> Trace:
                 alert=a.get("alert", ""),
                 severity=a.get("severity", ""),
                 constraint=a.get("constraint", ""),
+                same_as=a.get("same_as"),
+                scope=dict(a.get("scope", {})),
+                risk=bool(a.get("risk", False)),
             )
             for a in f["actions"]
         )
-        for fid in [*f["matched"], *f["asserted"]]:
+        same = [a["same_as"] for a in f["actions"] if a.get("same_as")]
+        for fid in [*f["matched"], *f["asserted"], *same]:
             if fid not in facts:
                 raise CicatrixError.about(name, f"damaged trace: firing {f['seq']} names unknown fact {fid!r}")
         firings.append(Firing(f["seq"], f["rule"], f["salience"], tuple(f["matched"]), f["bindings"], actions))
@@ -332,6 +344,7 @@ def _build(name: str, data: dict[str, Any]) -> Trace:
         fields=fields,
         result=data["result"],
         catalogue=dict(data.get("catalogue", {})),
+        version=data["version"],
     )
 
 

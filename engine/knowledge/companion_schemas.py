@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .schemas import _CONSTRAINT_OPS, _ID, _SCALAR, _TEXT, DIALECT, MANIFEST, RULES, TEMPLATES, TREATMENTS
+from .schemas import _CONSTRAINT_OPS, _ID, _SCALAR, _TEXT, DIALECT, MANIFEST, PLAN, RULES, TEMPLATES, TREATMENTS
 
 _IDS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
@@ -60,6 +60,30 @@ TESTS: dict[str, Any] = {
                                 "description": "The id ranked first among procedures/combinations.",
                             },
                             "notes": {**_IDS, "description": "Each text appears in some note."},
+                            "choice": {
+                                "type": "object",
+                                "description": (
+                                    "problem -> the id chosen for it (null: nothing); a problem is named by its kind "
+                                    "(the target value, e.g. KIND) or kind/region (e.g. KIND/REGION)."
+                                ),
+                                "minProperties": 1,
+                                "additionalProperties": {"type": ["string", "null"]},
+                            },
+                            "alternatives": {
+                                "type": "object",
+                                "description": "problem -> ids that are among its alternatives.",
+                                "additionalProperties": _IDS,
+                            },
+                            "ruled_out": {
+                                "type": "object",
+                                "description": "problem -> ids ruled out for it (avoided or left out there).",
+                                "additionalProperties": _IDS,
+                            },
+                            "course_order": {
+                                **_IDS,
+                                "description": "Each id is in the course and starts no earlier than the one before it.",
+                            },
+                            "not_in_course": _IDS,
                             "cautions": {
                                 "type": "object",
                                 "description": "id -> text that appears in its cautions.",
@@ -142,6 +166,7 @@ ALL: dict[str, dict[str, Any]] = {
     "kb": MANIFEST,
     "templates": TEMPLATES,
     "treatments": TREATMENTS,
+    "plan": PLAN,
     "rules": RULES,
     "tests": TESTS,
     "questions": QUESTIONS,

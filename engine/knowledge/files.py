@@ -14,10 +14,18 @@ from pathlib import Path
 BUNDLED_KB = Path(__file__).resolve().parent.parent.parent / "kb"
 
 
+PLAN_FILE = "plan.yaml"  # optional: without it a plan groups problems but schedules no course
+
+
 def knowledge_files(root: Path) -> list[Path]:
-    """The files a knowledge base is made of, in the order the digest reads them."""
+    """The files a knowledge base is made of, in the order the digest reads them.
+
+    The manifest, templates and catalogue come first, then ``plan.yaml`` when the
+    knowledge base has one, then the rule files.
+    """
     rules = sorted((root / "rules").glob("*.yaml")) if (root / "rules").is_dir() else []
-    return [root / "kb.yaml", root / "templates.yaml", root / "treatments.yaml", *rules]
+    plan = [root / PLAN_FILE] if (root / PLAN_FILE).is_file() else []
+    return [root / "kb.yaml", root / "templates.yaml", root / "treatments.yaml", *plan, *rules]
 
 
 def digest_of(parts: Iterable[tuple[str, bytes]]) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from ..common.errors import CicatrixError, Problem, did_you_mean
 from ..documents import validate, yamlio
 from . import schemas
-from .files import BUNDLED_KB, digest_of, knowledge_files
+from .files import BUNDLED_KB, PLAN_FILE, digest_of, knowledge_files
 from .model import (
     CATALOGUE_KINDS,
     COSTS,
@@ -31,6 +31,7 @@ from .model import (
     Treatment,
     Where,
 )
+from .plan_parser import check_courses, course_spec, parse_plan
 from .rule_parser import check_sources, parse_rules
 
 BUILTIN_TEMPLATES = ("treatment", "recommend", "avoid")
@@ -93,22 +94,29 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
         raise CicatrixError.about(str(root), "no such knowledge-base folder")
     reader = _Reader(root)
     problems = reader.problems
-    manifest, templates_doc, treatments_doc, *rule_files = knowledge_files(root)
+    manifest, templates_doc, treatments_doc, *rest = knowledge_files(root)
+    plan_file = rest.pop(0) if rest and rest[0].name == PLAN_FILE else None
+    rule_files = rest
     manifest = reader.read(manifest, schemas.MANIFEST)
     templates_doc = reader.read(templates_doc, schemas.TEMPLATES)
     treatments_doc = reader.read(treatments_doc, schemas.TREATMENTS)
+    plan_doc = reader.read(plan_file, schemas.PLAN) if plan_file is not None else None
     if not rule_files:
         problems.append(Problem(_display(root / "rules", root), None, None, "", "no rule files (*.yaml)"))
     rule_docs = [d for d in (reader.read(p, schemas.RULES) for p in rule_files) if d is not None]
     if problems or manifest is None or templates_doc is None or treatments_doc is None:
+        raise CicatrixError(problems)
+    if plan_file is not None and plan_doc is None:
         raise CicatrixError(problems)
 
     sources = _sources(manifest)
     treatments = _treatments(treatments_doc, sources, problems)
     templates = _templates(templates_doc, problems)
     templates.update(_builtin_templates(treatments, templates_doc.file))
-    rules = parse_rules(rule_docs, templates, treatments, sources, problems)
     targets = _targets(manifest, templates, problems)
+    rules = parse_rules(rule_docs, templates, treatments, sources, problems, targets)
+    plan = parse_plan(plan_doc, templates, treatments, sources, targets, problems)
+    check_courses(treatments_doc, treatments, plan, problems)
     if problems:
         raise CicatrixError(problems)
     data = manifest.data
@@ -125,6 +133,7 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
         sources=sources,
         targets=targets,
         title=str(data.get("title", "")),
+        plan=plan,
     )
 
 
@@ -310,6 +319,8 @@ def _treatments(
             routine=routine,
             where=_where(doc, path),
             order=order,
+            course=course_spec(spec["course"]) if "course" in spec else None,
+            short=spec.get("short", ""),
         )
     return treatments
 

@@ -159,6 +159,25 @@ class RoutineSpec:
 
 
 @dataclass(frozen=True)
+class CourseSpec:
+    """Where a treatment sits in a course of care, and how long it runs.
+
+    ``sessions`` and ``interval_weeks`` describe a series; ``weeks`` the length of
+    something that is not counted in sessions (a preparation); with neither, the
+    item spans its phase. ``gradual`` items (home care) are introduced one at a
+    time; ``only_with`` names the treatments an item prepares for, so it is
+    scheduled only when one of them is.
+    """
+
+    phase: str
+    sessions: int | None = None
+    interval_weeks: int | None = None
+    weeks: int | None = None
+    gradual: bool = False
+    only_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Treatment:
     id: str
     title: str
@@ -183,6 +202,12 @@ class Treatment:
     routine: RoutineSpec | None
     where: Where
     order: int  # position in the catalogue, the last tie-breaker of ranking
+    course: CourseSpec | None = None
+    short: str = ""  # a short name for tight places ("± add-on"); the title when not given
+
+    @property
+    def name(self) -> str:
+        return self.short or self.title
 
 
 # --- rules ----------------------------------------------------------------
@@ -246,6 +271,8 @@ class Action:
     where: Where = Where("")
     severity: str = ""  # for alert: urgent or warning (the alert's id is ``target``)
     constraint: str = ""  # for leave_out: the preference that rules the treatment out
+    scope: Mapping[str, Any] = field(default_factory=dict)  # avoid/leave_out: only where input items match
+    risk: bool = False  # caution: names a risk for this person, so it may demote the option
 
 
 @dataclass(frozen=True)
@@ -273,6 +300,97 @@ class SourceDoc:
     description: str = ""
 
 
+# --- the plan: problems, priorities, the course ----------------------------
+
+
+@dataclass(frozen=True)
+class Region:
+    """Values of one input field that count as one area (for example, one body region)."""
+
+    id: str
+    title: str
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Priority:
+    """The order in which the sources rank options for the input items this entry matches."""
+
+    when: tuple[FieldConstraint, ...]  # on the target template's fields
+    order: tuple[str, ...]  # treatment or combination ids, best first
+    why: str
+    sources: tuple[str, ...]
+    where: Where
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A set of catalogue entries named by id, kind or tag (any of them)."""
+
+    ids: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def matches(self, treatment: Treatment) -> bool:
+        return (
+            treatment.id in self.ids or treatment.kind in self.kinds or any(tag in treatment.tags for tag in self.tags)
+        )
+
+    def __str__(self) -> str:
+        parts = [*self.ids, *(f"kind {k}" for k in self.kinds), *(f"tag {t}" for t in self.tags)]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Phase:
+    id: str
+    title: str
+    alongside: bool  # runs from week 0 beside the others instead of after them
+    gap_weeks: int  # weeks after the previous phase's last session before this one starts
+    reassess_after_weeks: int | None  # a re-assessment this many weeks after its last session
+    where: Where
+
+
+@dataclass(frozen=True)
+class OrderRule:
+    """What must come first: every ``then`` item starts ``gap_weeks`` after every ``first`` item ends."""
+
+    first: Selector
+    then: Selector
+    gap_weeks: int
+    why: str
+    sources: tuple[str, ...]
+    where: Where
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    """How a consultation becomes a plan: problems, priorities, adjuncts, the course.
+
+    All of it is knowledge-base data (``plan.yaml``); the resolver only follows it.
+    An empty spec still groups input items by the target field, ranks by tier and
+    schedules nothing.
+    """
+
+    title: str = ""  # a problem's title, with {field} placeholders of the target template
+    region_field: str = ""
+    regions: tuple[Region, ...] = ()
+    burden_count: str = ""  # the field that counts the items of one input entry
+    burden_field: str = ""  # the field whose value weighs each item
+    burden_weights: Mapping[Any, float] = field(default_factory=dict)
+    burden_default: float = 1.0
+    grade: tuple[str, str] | None = None  # (template, field) of derived facts grading a problem
+    priorities: tuple[Priority, ...] = ()
+    adjuncts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # add-on -> what it joins
+    phases: tuple[Phase, ...] = ()
+    order: tuple[OrderRule, ...] = ()
+    gradual_weeks: int = 2  # weeks between introducing two gradual items
+    where: Where = Where("")
+
+    def phase(self, phase_id: str) -> Phase:
+        return next(p for p in self.phases if p.id == phase_id)
+
+
 @dataclass(frozen=True)
 class KnowledgeBase:
     name: str
@@ -287,6 +405,7 @@ class KnowledgeBase:
     sources: Mapping[str, SourceDoc]
     targets: tuple[str, str] | None = None  # (template, field) that targets name
     title: str = ""  # what a printed plan is called, e.g. in a report's heading
+    plan: PlanSpec = field(default_factory=PlanSpec)
 
     def input_templates(self) -> tuple[Template, ...]:
         return tuple(t for t in self.templates.values() if t.input is not None)

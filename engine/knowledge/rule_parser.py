@@ -46,12 +46,14 @@ class RuleParser:
         treatments: Mapping[str, Treatment],
         sources: Mapping[str, SourceDoc],
         problems: list[Problem],
+        targets: tuple[str, str] | None = None,
     ):
         self.doc = doc
         self.templates = templates
         self.treatments = treatments
         self.sources = sources
         self.problems = problems
+        self.targets = targets if targets and targets[0] in templates else None
 
     def error(self, path: tuple[Any, ...], message: str, *, key: bool = False) -> None:
         self.problems.append(self.doc.problem(path, message, key=key))
@@ -240,7 +242,8 @@ class RuleParser:
             target = self.treatment_ref(raw[kind], bound, (*path, kind), kind)
             text_key = {"recommend": "explain", "avoid": "reason", "caution": "text", "leave_out": "reason"}[kind]
             text = self.text(raw[text_key], bound, (*path, text_key))
-            if target is None or None in targets:
+            scope = self.scope(raw.get("scope", {}), bound, (*path, "scope"))
+            if target is None or None in targets or scope is None:
                 return None
             return Action(
                 kind,
@@ -250,6 +253,8 @@ class RuleParser:
                 targets=targets,
                 where=where,
                 constraint=raw.get("constraint", ""),
+                scope=scope,
+                risk=bool(raw.get("risk", schemas.CAUTION_DEFAULTS["risk"])),
             )
         if kind == "combine":
             components = []
@@ -278,6 +283,40 @@ class RuleParser:
             text = self.text(raw["text"], bound, (*path, "text"))
             return Action("alert", target=raw["alert"], text=text, severity=raw["severity"], where=where)
         return Action("note", text=self.text(raw["note"], bound, (*path, "note")), where=where)
+
+    def scope(
+        self, raw: dict[str, Any], bound: Mapping[str, FieldSpec], path: tuple[Any, ...]
+    ) -> dict[str, Any] | None:
+        """An avoid's or leave_out's scope: values of the target template's fields, literal or bound."""
+        if not raw:
+            return {}
+        if self.targets is None:
+            self.error(path, "a scope needs 'targets' in kb.yaml: it names fields of the target template")
+            return None
+        template = self.templates[self.targets[0]]
+        out: dict[str, Any] = {}
+        ok = True
+        for fname, value in raw.items():
+            spec = template.fields.get(fname)
+            if spec is None:
+                self.error(
+                    (*path, fname),
+                    f"template {template.name!r} has no field {fname!r}" + did_you_mean(fname, template.fields),
+                    key=True,
+                )
+                ok = False
+            elif is_var(value):
+                var = self.var(value, bound, (*path, fname))
+                if var is not None and (why := _cannot_hold(bound[var.name], spec)):
+                    self.error((*path, fname), f"${var.name} cannot scope {template.name}.{fname}: {why}")
+                    var = None
+                ok = ok and var is not None
+                out[fname] = var
+            elif self.literal(value, spec, f"{template.name}.{fname}", (*path, fname)):
+                out[fname] = value
+            else:
+                ok = False
+        return out if ok else None
 
     def assertion(
         self,
@@ -387,12 +426,13 @@ def parse_rules(
     treatments: Mapping[str, Treatment],
     sources: Mapping[str, SourceDoc],
     problems: list[Problem],
+    targets: tuple[str, str] | None = None,
 ) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     seen: dict[str, Where] = {}
     index = 0
     for doc in docs:
-        parser = RuleParser(doc, templates, treatments, sources, problems)
+        parser = RuleParser(doc, templates, treatments, sources, problems, targets)
         for i, raw in enumerate(doc.data):
             path = (i,)
             if raw["id"] in seen:

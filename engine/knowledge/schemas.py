@@ -21,6 +21,12 @@ ROUTINE_DEFAULTS: dict[str, Any] = {"morning": False, "evening": False, "order":
 INPUT_DEFAULTS: dict[str, Any] = {"many": False, "min_items": 0}
 FIELD_DEFAULTS: dict[str, Any] = {"nullable": False, "required": False}
 ACTION_DEFAULTS: dict[str, Any] = {"tier": TIERS[0]}
+CAUTION_DEFAULTS: dict[str, Any] = {"risk": False}
+COURSE_DEFAULTS: dict[str, Any] = {"gradual": False}
+PHASE_DEFAULTS: dict[str, Any] = {"alongside": False, "gap_weeks": 0}
+COURSE_PLAN_DEFAULTS: dict[str, Any] = {"gradual_weeks": 2}
+BURDEN_DEFAULTS: dict[str, Any] = {"default": 1}
+ORDER_DEFAULTS: dict[str, Any] = {"gap_weeks": 0}
 RULE_DEFAULTS: dict[str, Any] = {"salience": 0}
 
 _ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
@@ -148,6 +154,11 @@ TREATMENTS: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "title": _TEXT,
+                    "short": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "A short name for tight places, such as '± add-on'.",
+                    },
                     "kind": {"enum": list(CATALOGUE_KINDS)},
                     "summary": _TEXT,
                     "best_for": _TEXTS,
@@ -196,6 +207,32 @@ TREATMENTS: dict[str, Any] = {
                                     },
                                 },
                             ]
+                        },
+                    },
+                    "course": {
+                        "type": "object",
+                        "description": "Where the treatment sits in a course of care (phases are in plan.yaml).",
+                        "required": ["phase"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "phase": _ID,
+                            "sessions": {"type": "integer", "minimum": 1},
+                            "interval_weeks": {"type": "integer", "minimum": 1},
+                            "weeks": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "description": "How long it runs, for what is not counted in sessions.",
+                            },
+                            "gradual": {
+                                "type": "boolean",
+                                "default": COURSE_DEFAULTS["gradual"],
+                                "description": "Introduced one at a time, a few weeks apart.",
+                            },
+                            "only_with": {
+                                "type": "array",
+                                "items": _ID,
+                                "description": "Scheduled only when one of these treatments is in the course.",
+                            },
                         },
                     },
                     "routine": {
@@ -254,6 +291,15 @@ _PATTERN = {
         },
     },
 }
+_SCOPE = {
+    "type": "object",
+    "description": (
+        "Only for the input items whose fields have these values (e.g. {site: $site}): "
+        "the plan keeps the treatment for its other problems."
+    ),
+    "minProperties": 1,
+    "additionalProperties": _SCALAR,
+}
 _TREATMENT_REF = {"type": "string", "pattern": "^(\\$[a-z_][a-z0-9_]*|[a-z][a-z0-9_]*)$"}
 _TARGETS = {"type": "array", "items": {"type": "string"}}
 _TIER = {"enum": list(TIERS), "default": ACTION_DEFAULTS["tier"]}
@@ -282,7 +328,7 @@ _ACTION = {
             tier=_TIER,
             targets=_TARGETS,
         ),
-        _action("avoid", _TREATMENT_REF, ["reason"], reason=_TEXT),
+        _action("avoid", _TREATMENT_REF, ["reason"], reason=_TEXT, scope=_SCOPE),
         _action(
             "combine",
             {"type": "array", "items": _ID, "minItems": 2, "uniqueItems": True},
@@ -302,7 +348,17 @@ _ACTION = {
             },
             [],
         ),
-        _action("caution", _TREATMENT_REF, ["text"], text=_TEXT),
+        _action(
+            "caution",
+            _TREATMENT_REF,
+            ["text"],
+            text=_TEXT,
+            risk={
+                "type": "boolean",
+                "default": CAUTION_DEFAULTS["risk"],
+                "description": "A risk for this person: it ranks the option after options without one.",
+            },
+        ),
         _action("note", _TEXT, []),
         _action(
             "alert",
@@ -311,7 +367,7 @@ _ACTION = {
             severity={"enum": list(SEVERITIES)},
             text=_TEXT,
         ),
-        _action("leave_out", _TREATMENT_REF, ["reason", "constraint"], reason=_TEXT, constraint=_ID),
+        _action("leave_out", _TREATMENT_REF, ["reason", "constraint"], reason=_TEXT, constraint=_ID, scope=_SCOPE),
     ],
 }
 
@@ -332,6 +388,166 @@ RULES: dict[str, Any] = {
             "unless": {"type": "array", "items": _PATTERN},
             "then": {"type": "array", "items": _ACTION, "minItems": 1},
             "sources": {"type": "array", "items": _SOURCE_REF, "minItems": 1},
+        },
+    },
+}
+
+_SELECTOR = {
+    "type": "object",
+    "description": "Catalogue entries named by id, kind or tag (any of them).",
+    "minProperties": 1,
+    "additionalProperties": False,
+    "properties": {
+        "ids": {"type": "array", "items": _ID, "minItems": 1},
+        "kinds": {"type": "array", "items": {"enum": list(CATALOGUE_KINDS)}, "minItems": 1},
+        "tags": {"type": "array", "items": _ID, "minItems": 1},
+    },
+}
+_OPTION_ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*(\\+[a-z][a-z0-9_]*)*$"}
+
+PLAN: dict[str, Any] = {
+    "$schema": DIALECT,
+    "$id": "cicatrix:plan",
+    "title": "cicatrix plan data (plan.yaml): problems, priorities, adjuncts and the course",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "problems": {
+            "type": "object",
+            "description": "How input items (of the target template in kb.yaml) are grouped into problems.",
+            "additionalProperties": False,
+            "properties": {
+                "title": {
+                    "type": "string",
+                    "description": "A problem's title; {field} is the words for that field's values.",
+                },
+                "region": {
+                    "type": "object",
+                    "description": "One problem per target value and region; a region is a set of values of one field.",
+                    "required": ["field", "groups"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "field": _ID,
+                        "groups": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "required": ["id", "title", "values"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "id": _ID,
+                                    "title": _TEXT,
+                                    "values": {"type": "array", "items": _SCALAR, "minItems": 1},
+                                },
+                            },
+                        },
+                    },
+                },
+                "burden": {
+                    "type": "object",
+                    "description": "How heavily a problem weighs: count times a weight per value of one field.",
+                    "required": ["count"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "count": _ID,
+                        "field": _ID,
+                        "weights": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+                        "default": {"type": "number", "minimum": 0, "default": BURDEN_DEFAULTS["default"]},
+                    },
+                },
+                "grade": {
+                    "type": "object",
+                    "description": "Derived facts whose (numeric) field grades a problem; the highest counts.",
+                    "required": ["template", "field"],
+                    "additionalProperties": False,
+                    "properties": {"template": _ID, "field": _ID},
+                },
+            },
+        },
+        "priorities": {
+            "type": "array",
+            "description": "For problems whose items match 'when', the order the sources give; the first match wins.",
+            "items": {
+                "type": "object",
+                "required": ["when", "order", "why", "sources"],
+                "additionalProperties": False,
+                "properties": {
+                    "when": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "additionalProperties": {
+                            "anyOf": [_SCALAR, {"type": "array", "items": _SCALAR, "minItems": 1}, _CONSTRAINT_OPS]
+                        },
+                    },
+                    "order": {"type": "array", "items": _OPTION_ID, "minItems": 1, "uniqueItems": True},
+                    "why": _TEXT,
+                    "sources": {"type": "array", "items": _SOURCE_REF, "minItems": 1},
+                },
+            },
+        },
+        "adjuncts": {
+            "type": "object",
+            "description": "An add-on -> the treatments it joins; shown as '± add-on' on them, never as an option.",
+            "propertyNames": _ID,
+            "additionalProperties": {"type": "array", "items": _ID, "minItems": 1},
+        },
+        "course": {
+            "type": "object",
+            "required": ["phases"],
+            "additionalProperties": False,
+            "properties": {
+                "gradual_weeks": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": COURSE_PLAN_DEFAULTS["gradual_weeks"],
+                    "description": "Weeks between introducing two gradual items.",
+                },
+                "phases": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "title"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "id": _ID,
+                            "title": _TEXT,
+                            "alongside": {
+                                "type": "boolean",
+                                "default": PHASE_DEFAULTS["alongside"],
+                                "description": "Runs from week 0 beside the other phases.",
+                            },
+                            "gap_weeks": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "default": PHASE_DEFAULTS["gap_weeks"],
+                                "description": "Weeks after the previous phase's last session.",
+                            },
+                            "reassess_after_weeks": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "Re-assess this many weeks after the phase's last session.",
+                            },
+                        },
+                    },
+                },
+                "order": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["first", "then", "why", "sources"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "first": _SELECTOR,
+                            "then": _SELECTOR,
+                            "gap_weeks": {"type": "integer", "minimum": 0, "default": ORDER_DEFAULTS["gap_weeks"]},
+                            "why": _TEXT,
+                            "sources": {"type": "array", "items": _SOURCE_REF, "minItems": 1},
+                        },
+                    },
+                },
+            },
         },
     },
 }

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..common.numbers import plain
-from .result import Recommendation, Result
+from .result import Plan, Recommendation, Result
 
 
 def _recommendation(r: Recommendation) -> dict[str, Any]:
@@ -48,6 +48,60 @@ def _recommendation(r: Recommendation) -> dict[str, Any]:
     return out
 
 
+def _plan(plan: Plan) -> dict[str, Any]:
+    return {
+        "summary": list(plan.summary),
+        "problems": [
+            {
+                "id": p.id,
+                plan.items_key: list(p.items),
+                "title": p.title,
+                "kind": p.kind,
+                "region": p.region,
+                "grade": plain(p.grade) if p.grade is not None else None,
+                "burden": plain(p.burden),
+                "choice": p.choice,
+                "alternatives": list(p.alternatives),
+                "adjuncts": {k: list(v) for k, v in p.adjuncts.items()},
+                "why": p.why,
+                "rules": list(p.rules),
+                "sources": list(p.sources),
+                "ruled_out": [
+                    {"id": x.id, "title": x.title, "kind": x.kind, "reason": x.reason, "rules": list(x.rules)}
+                    for x in p.ruled_out
+                ],
+            }
+            for p in plan.problems
+        ],
+        "course": [
+            {
+                "phase": ph.number,
+                "id": ph.id,
+                "title": ph.title,
+                "start_week": ph.start_week,
+                "end_week": ph.end_week,
+                "items": [
+                    {
+                        "id": i.id,
+                        "title": i.title,
+                        "problem": i.problem,
+                        "problems": list(i.problems),
+                        "part_of": i.part_of,
+                        "adjuncts": list(i.adjuncts),
+                        "start_week": i.start_week,
+                        "end_week": i.end_week,
+                        "sessions": i.sessions,
+                        "interval_weeks": i.interval_weeks,
+                    }
+                    for i in ph.items
+                ],
+            }
+            for ph in plan.course
+        ],
+        "reassess_weeks": list(plan.reassess_weeks),
+    }
+
+
 def to_dict(result: Result) -> dict[str, Any]:
     return {
         "kb": {"name": result.kb.name, "version": result.kb.version, "digest": result.kb.digest},
@@ -67,7 +121,10 @@ def to_dict(result: Result) -> dict[str, Any]:
         "routine": {
             "morning": list(result.routine.morning),
             "evening": {day: list(ids) for day, ids in result.routine.evening.items()},
-            "how": {step.id: {"title": step.title, "how": step.how} for step in result.routine.steps.values()},
+            "how": {
+                step.id: {"title": step.title, "how": step.how, **({"where": step.where} if step.where else {})}
+                for step in result.routine.steps.values()
+            },
             "unscheduled": list(result.routine.unscheduled),
         },
         "notes": list(result.notes),
@@ -88,4 +145,5 @@ def to_dict(result: Result) -> dict[str, Any]:
             }
             for x in result.left_out
         ],
+        "plan": _plan(result.plan),
     }

@@ -37,16 +37,21 @@ class Proposals:
     notes: list[ActionRecord] = field(default_factory=list)
     alerts: dict[str, Proposal] = field(default_factory=dict)  # in the order they were first raised
     left_out: dict[str, Proposal] = field(default_factory=dict)  # for a preference, not for safety
+    risks: dict[str, list[str]] = field(default_factory=dict)  # cautions that name a risk for this person
 
 
 def best_tier(a: str, b: str) -> str:
     return a if TIERS.index(a) <= TIERS.index(b) else b
 
 
-def gather(consultation: Consultation) -> Proposals:
-    """The actions of every standing firing, grouped by the id they concern."""
+def gather(consultation: Consultation, valid: set[int] | None = None) -> Proposals:
+    """The actions of every standing firing, grouped by the id they concern.
+
+    Scoped avoids and leave-outs are not gathered here: they rule a treatment out
+    for some problems only (:mod:`.options`).
+    """
     out = Proposals()
-    valid = supported_firings(consultation)
+    valid = supported_firings(consultation) if valid is None else valid
     for firing in consultation.firings:
         if firing.seq not in valid:
             continue
@@ -60,12 +65,16 @@ def gather(consultation: Consultation) -> Proposals:
                 p = out.combinations.setdefault(cid, Proposal(action.tier, components=action.components))
                 p.tier = best_tier(p.tier, action.tier)
                 p.sequence.append(action.sequence)
+            elif action.kind in ("avoid", "leave_out") and action.scope:
+                continue
             elif action.kind == "avoid":
                 assert action.treatment is not None
                 p = out.avoided.setdefault(action.treatment, Proposal(TIERS[0]))
             elif action.kind == "caution":
                 assert action.treatment is not None
                 out.cautions.setdefault(action.treatment, []).append(action.text)
+                if action.risk:
+                    out.risks.setdefault(action.treatment, []).append(action.text)
                 continue
             elif action.kind == "note":
                 out.notes.append(action)

@@ -15,11 +15,20 @@ from typing import TYPE_CHECKING
 from ..knowledge.model import SEVERITIES, TIERS, KnowledgeBase
 from ..patient.reader import PatientInput
 from ..session.records import Consultation
+from .areas import areas
+from .choice import Context, decide
+from .course import schedule as schedule_course
+from .options import Exclusion, Option, excluded_for, outright, proposed, scoped
+from .problems import Group
+from .problems import groups as problem_groups
 from .proposals import Proposal, Proposals, gather
 from .rank import ranked
-from .result import Alert, Avoidance, KbInfo, LeftOut, Recommendation, Result
+from .result import Alert, Avoidance, KbInfo, LeftOut, Plan, Problem, Recommendation, Result
+from .roots import roots
 from .routine import schedule
 from .safety import allowed, check_invariants, split_combinations
+from .summary import summary
+from .support import supported_firings
 from .texts import merge_texts, unique
 
 if TYPE_CHECKING:  # a plan needs a session, but resolving (replay, explain) must not import the engine
@@ -27,27 +36,94 @@ if TYPE_CHECKING:  # a plan needs a session, but resolving (replay, explain) mus
 
 
 def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation) -> Result:
-    proposals = gather(consultation)
     present = _present_targets(kb, patient)
+    firing_roots, fact_roots = roots(consultation, kb.targets[0] if kb.targets else "")
+    groups = problem_groups(kb, patient.facts, consultation, fact_roots)
+    valid, exclusions, options, struck = _standing(kb, consultation, firing_roots, groups)
+    proposals = gather(consultation, valid)
+    _rule_out_everywhere(proposals, struck)
     kept_combos, dropped = split_combinations(proposals)
     recs = [_single(kb, tid, proposals.recommended[tid], proposals.cautions, present) for tid in allowed(proposals)]
     recs += [_combination(kb, cid, p, proposals.cautions, present) for cid, p in kept_combos.items()]
-    recommendations = ranked(recs, kb)
+    problems = _problems(kb, groups, options, proposals, exclusions, frozenset(r.id for r in recs))
+    recommendations = ranked(recs, kb, problems, proposals.risks)
+    alerts = _alerts(kb, proposals.alerts)
+    course, reassess = schedule_course(kb, problems, recommendations)
+    items_key = kb.templates[kb.targets[0]].input.key if kb.targets else "items"  # type: ignore[union-attr]
     result = Result(
         kb=KbInfo(kb.name, kb.version, kb.digest),
         patient=patient.normalised,
         recommendations=recommendations,
         avoid=_avoidances(kb, proposals.avoided, proposals.recommended),
-        routine=schedule(kb.treatments[r.id] for r in recommendations if r.kind == "home_care"),
+        routine=schedule(
+            (kb.treatments[r.id] for r in recommendations if r.kind == "home_care"),
+            areas(kb, consultation, valid, firing_roots, groups, (r.id for r in recommendations)),
+        ),
         notes=tuple(merge_texts(proposals.notes, separate=True)),
         disclaimer=kb.disclaimer,
         dropped=tuple(dropped),
-        alerts=_alerts(kb, proposals.alerts),
+        alerts=alerts,
         left_out=_left_out(kb, proposals),
+        plan=Plan(summary(kb, alerts, problems, course, reassess), problems, course, reassess, items_key),
         consultation=consultation,
     )
     check_invariants(result, kb)
     return result
+
+
+def _standing(
+    kb: KnowledgeBase, consultation: Consultation, firing_roots: dict[int, frozenset[str]], groups: tuple[Group, ...]
+) -> tuple[set[int], list[Exclusion], dict[str, dict[str, Option]], dict[str, list[Exclusion]]]:
+    """The standing firings once scoped exclusions that leave a treatment nowhere rule it out outright.
+
+    Striking a treatment out everywhere can take down what depended on it (an
+    add-on, a combination), which can leave another treatment nowhere, so this
+    repeats until nothing more is struck; it only ever strikes more.
+    """
+    struck: dict[str, list[Exclusion]] = {}
+    while True:
+        valid = supported_firings(consultation, frozenset(struck))
+        exclusions = scoped(consultation, valid)
+        options = proposed(kb, consultation, valid, firing_roots, groups)
+        found = outright(exclusions, groups, options)
+        if set(found) <= set(struck):
+            return valid, [e for e in exclusions if e.treatment not in struck], options, struck
+        struck.update(found)
+
+
+def _rule_out_everywhere(proposals: Proposals, struck: dict[str, list[Exclusion]]) -> None:
+    """Scoped exclusions that left a treatment nowhere join the avoided (or left-out) list."""
+    for tid, found in struck.items():
+        unsafe = [e for e in found if e.kind == "avoid"]
+        target = proposals.avoided if unsafe else proposals.left_out
+        p = target.setdefault(tid, Proposal(TIERS[0]))
+        for e in unsafe or found:
+            p.add(e.rule, e.action)
+            if e.kind == "leave_out" and e.action.constraint not in p.constraints:
+                p.constraints.append(e.action.constraint)
+
+
+def _problems(
+    kb: KnowledgeBase,
+    groups: tuple[Group, ...],
+    options: dict[str, dict[str, Option]],
+    proposals: Proposals,
+    exclusions: list[Exclusion],
+    allowed_ids: frozenset[str],
+) -> tuple[Problem, ...]:
+    """Each problem with its choice; a second pass knows what the other problems chose."""
+    contexts = {g.id: Context(kb, allowed_ids, proposals, excluded_for(g, exclusions)) for g in groups}
+    first = [decide(contexts[g.id], g, options[g.id], frozenset()) for g in groups]
+    chosen = {p.id: set(p.choice.split("+")) if p.choice else set() for p in first}
+    return tuple(
+        decide(
+            contexts[g.id],
+            g,
+            options[g.id],
+            frozenset().union(*(c for pid, c in chosen.items() if pid != g.id)),
+        )
+        for g in groups
+    )
 
 
 def plan(session: Session, patient: PatientInput) -> Result:

@@ -82,6 +82,7 @@ class RoutineStep:
     id: str
     title: str
     how: str
+    where: str = ""  # which area it goes on, when the plan covers more than one
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,70 @@ class Routine:
     evening: dict[str, tuple[str, ...]]
     steps: dict[str, RoutineStep]  # how to use each item named in the routine
     unscheduled: tuple[str, ...] = ()  # evening items no free night could take
+
+
+@dataclass(frozen=True)
+class RuledOut:
+    """An option proposed for one problem that the plan cannot use there, and why."""
+
+    id: str
+    title: str
+    kind: str  # "avoid" (unsafe or never to be done) or "left_out" (a preference)
+    reason: str
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A group of input items of one kind on one region, with the option chosen for it."""
+
+    id: str
+    items: tuple[int, ...]  # 1-based positions in the input list
+    kind: str  # the value of the target field the items share
+    region: str
+    title: str
+    grade: float | None
+    burden: float
+    choice: str | None
+    alternatives: tuple[str, ...]
+    adjuncts: dict[str, tuple[str, ...]]  # option id -> add-ons shown as "± add-on"
+    why: str
+    rules: tuple[str, ...]
+    sources: tuple[str, ...]
+    ruled_out: tuple[RuledOut, ...] = ()
+
+
+@dataclass(frozen=True)
+class CourseItem:
+    id: str
+    title: str
+    problem: str | None
+    problems: tuple[str, ...]  # every problem it serves (the first is ``problem``)
+    part_of: str | None  # the combination it comes from, when it does
+    adjuncts: tuple[str, ...]
+    start_week: int
+    end_week: int
+    sessions: int | None
+    interval_weeks: int | None
+
+
+@dataclass(frozen=True)
+class CoursePhase:
+    number: int
+    id: str
+    title: str
+    start_week: int
+    end_week: int
+    items: tuple[CourseItem, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    summary: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    course: tuple[CoursePhase, ...] = ()
+    reassess_weeks: tuple[int, ...] = ()
+    items_key: str = "items"  # the input list problems index into (the target template's key)
 
 
 @dataclass(frozen=True)
@@ -111,4 +176,5 @@ class Result:
     dropped: tuple[DroppedCombination, ...] = ()
     alerts: tuple[Alert, ...] = ()
     left_out: tuple[LeftOut, ...] = ()
+    plan: Plan = field(default_factory=Plan)
     consultation: Consultation | None = field(default=None, compare=False, repr=False)

@@ -25,7 +25,7 @@ def _conflicts(a: Treatment, b: Treatment) -> bool:
     return b.id in a.routine.not_same_night_as or a.id in b.routine.not_same_night_as
 
 
-def schedule(items: Iterable[Treatment]) -> Routine:
+def schedule(items: Iterable[Treatment], where: Mapping[str, str] | None = None) -> Routine:
     items = [t for t in items if t.routine is not None]
     by_order = sorted(items, key=lambda t: (t.routine.order, t.order))  # type: ignore[union-attr]
     morning = tuple(t.id for t in by_order if t.routine.morning)  # type: ignore[union-attr]
@@ -60,7 +60,8 @@ def schedule(items: Iterable[Treatment]) -> Routine:
         )
         for d in range(7)
     }
-    steps = {t.id: RoutineStep(t.id, t.title, t.routine.how) for t in by_order}  # type: ignore[union-attr]
+    where = where or {}
+    steps = {t.id: RoutineStep(t.id, t.title, t.routine.how, where.get(t.id, "")) for t in by_order}  # type: ignore[union-attr]
     placed = {tid for ids in evening.values() for tid in ids}
     unscheduled = tuple(t.id for t in by_order if t.routine.evening and t.id not in placed)  # type: ignore[union-attr]
     return Routine(morning=morning, evening=evening, steps=steps, unscheduled=unscheduled)

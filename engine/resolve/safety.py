@@ -17,6 +17,7 @@ by omission, and the property tests check them in one spot.
 from __future__ import annotations
 
 from ..knowledge.model import KnowledgeBase
+from .course import order_violations
 from .proposals import Proposal, Proposals
 from .result import DroppedCombination, Result
 from .routine import same_night_violations
@@ -72,3 +73,30 @@ def check_invariants(result: Result, kb: KnowledgeBase) -> None:
     clashes = same_night_violations(result.routine, kb.treatments)
     if clashes:
         raise SafetyInvariantError("routine puts incompatible items on one night: " + "; ".join(clashes))
+    _check_plan(result, kb, {r.id for r in result.recommendations}, avoided | left_out)
+
+
+def _check_plan(result: Result, kb: KnowledgeBase, recommended: set[str], excluded: set[str]) -> None:
+    """The plan uses only recommended ids, nothing excluded, nothing ruled out for its problem."""
+    for p in result.plan.problems:
+        planned = [x for x in (p.choice, *p.alternatives) if x is not None]
+        planned += [a for adds in p.adjuncts.values() for a in adds]
+        ruled_out = {x.id for x in p.ruled_out}
+        for pid in planned:
+            if pid not in recommended:
+                raise SafetyInvariantError(f"{p.id} plans {pid}, which is not recommended")
+            for part in pid.split("+"):
+                if part in excluded or part in ruled_out:
+                    raise SafetyInvariantError(f"{p.id} plans {pid}, but {part} is ruled out")
+    ruled = {(p.id, x.id) for p in result.plan.problems for x in p.ruled_out}
+    for phase in result.plan.course:
+        for item in phase.items:
+            for pid in (item.id, item.part_of, *item.adjuncts):
+                if pid is not None and (pid not in recommended or pid in excluded):
+                    raise SafetyInvariantError(f"the course holds {pid}, which is not recommended or is excluded")
+            for problem in item.problems:
+                if (problem, item.id) in ruled:
+                    raise SafetyInvariantError(f"the course gives {item.id} for {problem}, where it is ruled out")
+    broken = order_violations(kb, result.plan.course)
+    if broken:
+        raise SafetyInvariantError("the course breaks its order: " + "; ".join(broken))

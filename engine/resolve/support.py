@@ -13,11 +13,18 @@ from __future__ import annotations
 from ..session.records import Consultation
 
 
-def supported_firings(consultation: Consultation) -> set[int]:
-    """The sequence numbers of the firings whose conclusions stand."""
+def supported_firings(consultation: Consultation, struck: frozenset[str] = frozenset()) -> set[int]:
+    """The sequence numbers of the firings whose conclusions stand.
+
+    ``struck`` names treatments ruled out beyond the unscoped avoids: those whose
+    scoped exclusions left them no problem to serve (:mod:`.options`).
+    """
     facts = {f.id: f for f in consultation.facts}
-    # Left out for a preference strikes a treatment out of this plan just as avoiding it does.
-    avoided = {a.treatment for f in consultation.firings for a in f.actions if a.kind in ("avoid", "leave_out")}
+    # Left out for a preference strikes a treatment out of this plan just as avoiding it does;
+    # a scoped exclusion does not, since the treatment stands for the other problems.
+    avoided = {
+        a.treatment for f in consultation.firings for a in f.actions if a.kind in ("avoid", "leave_out") and not a.scope
+    } | struck
     depends: dict[int, set[str]] = {
         f.seq: {facts[m].values["treatment"] for m in f.matched if facts[m].template == "recommend"}
         for f in consultation.firings

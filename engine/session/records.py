@@ -40,6 +40,9 @@ class ActionRecord:
     alert: str = ""  # an alert's id
     severity: str = ""  # an alert's severity
     constraint: str = ""  # the preference a leave_out names
+    same_as: str | None = None  # for a fact that already existed: that fact's id (CLIPS keeps one)
+    scope: dict[str, Any] = field(default_factory=dict)  # avoid/leave_out: the input values it is limited to
+    risk: bool = False  # a caution naming a risk for this person
 
 
 @dataclass(frozen=True)

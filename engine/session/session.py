@@ -19,6 +19,10 @@ from ..patient.reader import PatientInput
 from .records import ActionRecord, Consultation, FactRecord, Firing
 
 
+def _key(template: str, values: Mapping[str, Any]) -> tuple[str, str]:
+    return template, repr(sorted(values.items()))
+
+
 def _thaw(value: Any) -> Any:
     """experta freezes lists into tuples; records keep plain lists."""
     if isinstance(value, tuple):
@@ -38,12 +42,13 @@ class Session:
         self._firings: list[Firing] = []
         self._ids: dict[int, str] = {}
         self._counters: dict[str, int] = {}
+        self._known: dict[tuple[str, str], str] = {}  # (template, values) -> fact id, to name duplicates
 
     # -- running ----------------------------------------------------------
 
     def consult(self, patient: PatientInput) -> Consultation:
         self.engine.reset()
-        self._facts, self._firings, self._ids, self._counters = [], [], {}, {}
+        self._facts, self._firings, self._ids, self._counters, self._known = [], [], {}, {}, {}
         classes = self.compiled.fact_classes
         for fact in patient.facts:
             declared = self.engine.declare(classes[fact.template](**fact.values, **{FACT_ID_KEY: fact.id}))
@@ -66,6 +71,8 @@ class Session:
     def _register(self, declared: Any, record: FactRecord) -> None:
         self._ids[declared["__factid__"]] = record.id
         self._facts.append(record)
+        if record.origin == "rule":
+            self._known[_key(record.template, record.values)] = record.id
 
     # -- firing -----------------------------------------------------------
 
@@ -86,32 +93,41 @@ class Session:
     def _text(self, rule: Rule, text: str, bindings: Mapping[str, Any]) -> str:
         return fill(text, self._labels(rule, text, bindings))
 
-    def _declare(self, rule: Rule, template: str, values: dict[str, Any], seq: int) -> str | None:
+    def _declare(self, rule: Rule, template: str, values: dict[str, Any], seq: int) -> dict[str, str | None]:
+        """Assert a derived fact: ``{"fact": new id}``, or ``{"same_as": id}`` when it already existed.
+
+        An identical fact is kept once, as CLIPS does; naming it lets resolution see
+        that this firing supports it too (a finding drawn from several inputs).
+        """
         declared = self.engine.declare(self.compiled.fact_classes[template](**values))
-        if declared is None:  # an identical fact already exists: CLIPS keeps one
-            return None
+        if declared is None:
+            return {"same_as": self._known.get(_key(template, values))}
         n = self._counters[template] = self._counters.get(template, 0) + 1
         record = FactRecord(f"{template}-{n}", template, dict(values), "rule", rule.id, seq)
         self._register(declared, record)
-        return record.id
+        return {"fact": record.id}
 
     def _act(self, rule: Rule, action: Action, bindings: Mapping[str, Any], seq: int) -> ActionRecord:
         labels = self._labels(rule, action.text, bindings)
         text = fill(action.text, labels)
         words = {"template": action.text, "labels": labels}
         targets = tuple(str(self._value(t, bindings)) for t in action.targets)
+        scope = {k: _thaw(self._value(v, bindings)) for k, v in action.scope.items()}
         if action.kind == "leave_out":
             treatment = str(self._value(action.target, bindings))
-            return ActionRecord("leave_out", treatment, text, constraint=action.constraint, **words)
+            return ActionRecord("leave_out", treatment, text, constraint=action.constraint, scope=scope, **words)
         if action.kind in ("recommend", "avoid", "caution"):
             treatment = str(self._value(action.target, bindings))
-            fact = None
+            fact: dict[str, str | None] = {}
             if action.kind == "recommend":
                 fact = self._declare(rule, "recommend", {"treatment": treatment, "tier": action.tier}, seq)
-            elif action.kind == "avoid":
+            elif action.kind == "avoid" and not action.scope:
+                # A scoped avoid rules the treatment out for some input items only, so it
+                # asserts no avoid fact: rules matching `avoid` mean "avoided outright".
                 fact = self._declare(rule, "avoid", {"treatment": treatment}, seq)
             tier = action.tier if action.kind == "recommend" else ""
-            return ActionRecord(action.kind, treatment, text, tier, targets, fact=fact, **words)
+            extra = {"scope": scope} if action.scope else {"risk": True} if action.risk else {}
+            return ActionRecord(action.kind, treatment, text, tier, targets, **fact, **extra, **words)
         if action.kind == "combine":
             sequence = self._text(rule, action.sequence, bindings)
             return ActionRecord(
@@ -125,7 +141,7 @@ class Session:
             )
         if action.kind == "assert":
             values = {k: _thaw(self._value(v, bindings)) for k, v in action.values.items()}
-            return ActionRecord("assert", fact=self._declare(rule, action.template, values, seq))
+            return ActionRecord("assert", **self._declare(rule, action.template, values, seq))
         if action.kind == "alert":
             return ActionRecord("alert", text=text, alert=str(action.target), severity=action.severity, **words)
         return ActionRecord("note", text=text, **words)

@@ -22,6 +22,7 @@ CORE = {
     "kb": schemas.MANIFEST,
     "templates": schemas.TEMPLATES,
     "treatments": schemas.TREATMENTS,
+    "plan": schemas.PLAN,
     "rules": schemas.RULES,
 }
 
@@ -42,6 +43,7 @@ TEMPLATE = schemas.TEMPLATES["properties"]["templates"]["additionalProperties"]
 RULE = schemas.RULES["items"]
 ACTION = RULE["properties"]["then"]["items"]
 ACTIONS = {branch["if"]["required"][0]: branch["then"]["properties"] for branch in ACTION["allOf"]}
+COURSE = schemas.PLAN["properties"]["course"]
 
 # Where each table of defaults is published: the properties that carry them.
 PUBLISHED = [
@@ -52,6 +54,12 @@ PUBLISHED = [
     (schemas.RULE_DEFAULTS, RULE["properties"]),
     (schemas.ACTION_DEFAULTS, ACTIONS["recommend"]),
     (schemas.ACTION_DEFAULTS, ACTIONS["combine"]),
+    (schemas.CAUTION_DEFAULTS, ACTIONS["caution"]),
+    (schemas.COURSE_DEFAULTS, TREATMENT["properties"]["course"]["properties"]),
+    (schemas.COURSE_PLAN_DEFAULTS, COURSE["properties"]),
+    (schemas.PHASE_DEFAULTS, COURSE["properties"]["phases"]["items"]["properties"]),
+    (schemas.ORDER_DEFAULTS, COURSE["properties"]["order"]["items"]["properties"]),
+    (schemas.BURDEN_DEFAULTS, schemas.PLAN["properties"]["problems"]["properties"]["burden"]["properties"]),
 ]
 
 
@@ -185,9 +193,10 @@ def test_the_defaults_are_among_the_allowed_values():
 
 
 def test_the_bundled_knowledge_base_conforms(kb):
-    manifest, templates, treatments, *rules = knowledge_files(Path(kb.root))
+    manifest, templates, treatments, plan, *rules = knowledge_files(Path(kb.root))
+    assert plan.name == "plan.yaml"
     checks = [(manifest, schemas.MANIFEST), (templates, schemas.TEMPLATES), (treatments, schemas.TREATMENTS)]
-    checks += [(path, schemas.RULES) for path in rules]
+    checks += [(plan, schemas.PLAN)] + [(path, schemas.RULES) for path in rules]
     for path, schema in checks:
         errors = [e.message for e in Draft202012Validator(schema).iter_errors(yamlio.read(path).data)]
         assert errors == [], path

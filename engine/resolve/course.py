@@ -1,0 +1,168 @@
+"""The course of care: phases in order, week by week, honouring what must come first.
+
+Everything here is knowledge-base data: the phases and their order, each
+treatment's phase, sessions and interval (the catalogue's ``course``), and the
+ordering rules ("resurfacing at least 4 weeks after punch techniques"). The
+scheduler places each planned item at the earliest week its phase and every
+ordering rule allow; it knows nothing of what the items are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..knowledge.model import CourseSpec, KnowledgeBase, Phase
+from .result import CourseItem, CoursePhase, Problem, Recommendation
+
+
+@dataclass
+class _Entry:
+    id: str
+    spec: CourseSpec
+    problems: list[str] = field(default_factory=list)
+    part_of: str | None = None
+    adjuncts: list[str] = field(default_factory=list)
+    start: int = 0
+    end: int = 0
+
+
+def _entries(kb: KnowledgeBase, problems: Iterable[Problem], recommendations: Iterable[Recommendation]) -> list[_Entry]:
+    """What the course holds: each problem's choice (by part) and the planned supports."""
+    entries: dict[str, _Entry] = {}
+    for p in problems:
+        if p.choice is None:
+            continue
+        parts = p.choice.split("+")
+        for part in parts:
+            spec = kb.treatments[part].course
+            if spec is None:
+                continue
+            entry = entries.setdefault(part, _Entry(part, spec, part_of=p.choice if len(parts) > 1 else None))
+            entry.problems.append(p.id)
+            for add in p.adjuncts.get(p.choice, ()):
+                if part in kb.plan.adjuncts.get(add, ()) and add not in entry.adjuncts:
+                    entry.adjuncts.append(add)
+    for r in recommendations:  # in rank order, which is the order gradual items are introduced
+        spec = kb.treatments[r.id].course if r.kind != "combination" else None
+        if spec is None or r.id in entries or kb.treatments[r.id].kind == "procedure":
+            continue  # procedures enter the course only as a problem's choice
+        entries[r.id] = _Entry(r.id, spec)
+    scheduled = set(entries)
+    return [e for e in entries.values() if not e.spec.only_with or scheduled & set(e.spec.only_with)]
+
+
+def _length(spec: CourseSpec) -> int | None:
+    if spec.sessions is not None:
+        return (spec.sessions - 1) * (spec.interval_weeks or 0)
+    return spec.weeks
+
+
+def _place(kb: KnowledgeBase, phase: Phase, items: list[_Entry], start: int, placed: list[_Entry]) -> None:
+    """Earliest starts for one phase's items: its start, gradual spacing, then every ordering rule."""
+    gradual = [e for e in items if e.spec.gradual]
+    for e in items:
+        e.start = start + (gradual.index(e) * kb.plan.gradual_weeks if e.spec.gradual else 0)
+    for _ in range(len(items) + 1):  # rules only push items later; a few passes settle them
+        moved = False
+        for e in items:
+            earliest = e.start
+            for rule in kb.plan.order:
+                if not rule.then.matches(kb.treatments[e.id]):
+                    continue
+                for before in (*placed, *items):
+                    if before is not e and rule.first.matches(kb.treatments[before.id]):
+                        earliest = max(earliest, before.end + rule.gap_weeks)
+            length = _length(e.spec)
+            end = earliest + (length or 0)
+            if (earliest, end) != (e.start, e.end):
+                e.start, e.end, moved = earliest, end, True
+        if not moved:
+            break
+
+
+def schedule(
+    kb: KnowledgeBase, problems: Iterable[Problem], recommendations: Iterable[Recommendation]
+) -> tuple[tuple[CoursePhase, ...], tuple[int, ...]]:
+    """The course's phases (in order of their start, then the knowledge base's) and re-assessment weeks."""
+    if not kb.plan.phases:
+        return (), ()
+    problems = tuple(problems)
+    entries = _entries(kb, problems, recommendations)
+    order = {p.id: i for i, p in enumerate(problems)}
+    position = {e.id: i for i, e in enumerate(entries)}
+    entries.sort(key=lambda e: (min((order[p] for p in e.problems), default=len(order)), position[e.id]))
+    placed: list[_Entry] = []
+    spans: list[tuple[Phase, list[_Entry]]] = []
+    cursor, started = 0, False
+    for phase in kb.plan.phases:
+        items = [e for e in entries if e.spec.phase == phase.id]
+        if not items:
+            continue
+        start = 0 if phase.alongside else cursor + (phase.gap_weeks if started else 0)
+        _place(kb, phase, items, start, placed)
+        placed += items
+        spans.append((phase, items))
+        if not phase.alongside:
+            cursor, started = max(e.end for e in items), True
+    finish = max([cursor, *(e.end for e in placed)])
+    out, reassess = [], set()
+    for phase, items in spans:
+        timed = [e for e in items if _length(e.spec) is not None]
+        phase_end = max([e.end for e in timed], default=min(e.start for e in items))
+        for e in items:
+            if _length(e.spec) is None:  # spans its phase, or (alongside) the whole course
+                e.end = finish if phase.alongside else max(phase_end, e.start)
+        phase_end = max(e.end for e in items)
+        if phase.reassess_after_weeks is not None and not phase.alongside:
+            reassess.add(phase_end + phase.reassess_after_weeks)
+        out.append((phase, items, min(e.start for e in items), phase_end))
+    out.sort(key=lambda x: (x[2], kb.plan.phases.index(x[0])))
+    phases = tuple(
+        CoursePhase(
+            number=n,
+            id=phase.id,
+            title=phase.title,
+            start_week=start,
+            end_week=end,
+            items=tuple(
+                CourseItem(
+                    id=e.id,
+                    title=kb.treatments[e.id].title,
+                    problem=e.problems[0] if e.problems else None,
+                    problems=tuple(e.problems),
+                    part_of=e.part_of,
+                    adjuncts=tuple(e.adjuncts),
+                    start_week=e.start,
+                    end_week=e.end,
+                    sessions=e.spec.sessions,
+                    interval_weeks=e.spec.interval_weeks,
+                )
+                for e in sorted(items, key=lambda e: (e.start, entries.index(e)))
+            ),
+        )
+        for n, (phase, items, start, end) in enumerate(out, 1)
+    )
+    return phases, tuple(sorted(reassess))
+
+
+def order_violations(kb: KnowledgeBase, course: Iterable[CoursePhase]) -> list[str]:
+    """Every way a course breaks its phases or an ordering rule (there should be none)."""
+    found = []
+    items = [(ph, i) for ph in course for i in ph.items]
+    for ph, i in items:
+        if i.start_week < ph.start_week or i.end_week < i.start_week:
+            found.append(f"{i.id} runs weeks {i.start_week}-{i.end_week}, outside its phase {ph.id}")
+    for rule in kb.plan.order:
+        for _, later in items:
+            if not rule.then.matches(kb.treatments[later.id]):
+                continue
+            for _, first in items:
+                if first is later or not rule.first.matches(kb.treatments[first.id]):
+                    continue
+                if later.start_week < first.end_week + rule.gap_weeks:
+                    found.append(
+                        f"{later.id} starts at week {later.start_week}, before {first.id} ends "
+                        f"(week {first.end_week}) plus {rule.gap_weeks} weeks"
+                    )
+    return found
