@@ -9,8 +9,8 @@ the ``kb test`` command; coverage is simply the set of rules each case fired.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import pairwise
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
