@@ -31,6 +31,12 @@ def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None
         out += [f"{n}. {line}" for n, line in enumerate(result.plan.summary, 1)]
         out.append("")
     out += _problems(result, kb, how)
+    if result.plan.also:
+        out += ["## Also recommended", ""]
+        for oid in result.plan.also:
+            chosen = recommendation(result, oid)
+            out += [f"- **{name(kb, oid)}:** {chosen.explanation}"] if chosen else []
+        out.append("")
     out += _course(result, kb)
     out += _routine(result.routine, kb)
     if result.avoid:

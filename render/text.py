@@ -26,6 +26,7 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88, show_all: bool = 
     _alerts(w, result)
     _start_here(w, result)
     _problems(w, result, kb)
+    _also(w, result, kb)
     _course(w, result, kb)
     _routine(w, result.routine, kb)
     _avoid(w, result)
@@ -93,6 +94,17 @@ def _problems(w: Writer, result: Result, kb: KnowledgeBase) -> None:
             w.para(", ".join(p.sources), 5, "Sources: ")
 
 
+def _also(w: Writer, result: Result, kb: KnowledgeBase) -> None:
+    """Options for something outside the scar list (flat marks): part of the plan, not of a problem."""
+    if not result.plan.also:
+        return
+    w.heading("Also recommended")
+    for oid in result.plan.also:
+        chosen = recommendation(result, oid)
+        if chosen is not None:
+            w.para(f"{name(kb, oid)}: {chosen.explanation}", 2, "- ", hang=4)
+
+
 def _course(w: Writer, result: Result, kb: KnowledgeBase) -> None:
     course = result.plan.course
     if not course:
@@ -136,7 +148,8 @@ def _routine(w: Writer, routine: Routine, kb: KnowledgeBase) -> None:
         nights.setdefault(ids, []).append(_DAYS.get(day, day))
     label = "Evening: "
     for ids, on in nights.items():
-        w.para(f"{', '.join(on)}: {', '.join(names[i] for i in ids) or 'nothing'}", 2, label, hang=4)
+        days_text = "every evening" if len(on) == 7 else ", ".join(on)
+        w.para(f"{days_text}: {', '.join(names[i] for i in ids) or 'nothing'}", 2, label, hang=4)
         label = " " * len(label)
     if routine.unscheduled:
         missing = ", ".join(names[i] for i in routine.unscheduled)

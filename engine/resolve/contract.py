@@ -99,6 +99,7 @@ def _plan(plan: Plan) -> dict[str, Any]:
             for ph in plan.course
         ],
         "reassess_weeks": list(plan.reassess_weeks),
+        "also": list(plan.also),
     }
 
 

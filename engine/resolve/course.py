@@ -27,8 +27,10 @@ class _Entry:
     end: int = 0
 
 
-def _entries(kb: KnowledgeBase, problems: Iterable[Problem], recommendations: Iterable[Recommendation]) -> list[_Entry]:
-    """What the course holds: each problem's choice (by part) and the planned supports."""
+def _entries(
+    kb: KnowledgeBase, problems: Iterable[Problem], recommendations: Iterable[Recommendation], also: Iterable[str]
+) -> list[_Entry]:
+    """What the course holds: each problem's choice (by part), options outside the problems, the supports."""
     entries: dict[str, _Entry] = {}
     for p in problems:
         if p.choice is None:
@@ -43,6 +45,11 @@ def _entries(kb: KnowledgeBase, problems: Iterable[Problem], recommendations: It
             for add in p.adjuncts.get(p.choice, ()):
                 if part in kb.plan.adjuncts.get(add, ()) and add not in entry.adjuncts:
                     entry.adjuncts.append(add)
+    for oid in also:
+        for part in oid.split("+"):
+            spec = kb.treatments[part].course
+            if spec is not None and part not in entries:
+                entries[part] = _Entry(part, spec, part_of=oid if "+" in oid else None)
     for r in recommendations:  # in rank order, which is the order gradual items are introduced
         spec = kb.treatments[r.id].course if r.kind != "combination" else None
         if spec is None or r.id in entries or kb.treatments[r.id].kind == "procedure":
@@ -82,13 +89,16 @@ def _place(kb: KnowledgeBase, phase: Phase, items: list[_Entry], start: int, pla
 
 
 def schedule(
-    kb: KnowledgeBase, problems: Iterable[Problem], recommendations: Iterable[Recommendation]
+    kb: KnowledgeBase,
+    problems: Iterable[Problem],
+    recommendations: Iterable[Recommendation],
+    also: Iterable[str] = (),
 ) -> tuple[tuple[CoursePhase, ...], tuple[int, ...]]:
     """The course's phases (in order of their start, then the knowledge base's) and re-assessment weeks."""
     if not kb.plan.phases:
         return (), ()
     problems = tuple(problems)
-    entries = _entries(kb, problems, recommendations)
+    entries = _entries(kb, problems, recommendations, also)
     order = {p.id: i for i, p in enumerate(problems)}
     position = {e.id: i for i, e in enumerate(entries)}
     entries.sort(key=lambda e: (min((order[p] for p in e.problems), default=len(order)), position[e.id]))

@@ -48,7 +48,8 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
     problems = _problems(kb, groups, options, proposals, exclusions, frozenset(r.id for r in recs))
     recommendations = ranked(recs, kb, problems, proposals.risks)
     alerts = _alerts(kb, proposals.alerts)
-    course, reassess = schedule_course(kb, problems, recommendations)
+    also = _also(recommendations, options)
+    course, reassess = schedule_course(kb, problems, recommendations, also)
     items_key = kb.templates[kb.targets[0]].input.key if kb.targets else "items"  # type: ignore[union-attr]
     result = Result(
         kb=KbInfo(kb.name, kb.version, kb.digest),
@@ -64,7 +65,14 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
         dropped=tuple(dropped),
         alerts=alerts,
         left_out=_left_out(kb, proposals),
-        plan=Plan(summary(kb, alerts, problems, course, reassess), problems, course, reassess, items_key),
+        plan=Plan(
+            summary(kb, alerts, problems, course, reassess),
+            problems,
+            course,
+            reassess,
+            items_key,
+            also,
+        ),
         consultation=consultation,
     )
     check_invariants(result, kb)
@@ -89,6 +97,16 @@ def _standing(
         if set(found) <= set(struck):
             return valid, [e for e in exclusions if e.treatment not in struck], options, struck
         struck.update(found)
+
+
+def _also(recommendations: tuple[Recommendation, ...], options: dict[str, dict[str, Option]]) -> tuple[str, ...]:
+    """Corrective options that serve none of the problems (they answer something outside the input list)."""
+    served = {oid for found in options.values() for oid in found}
+    return tuple(
+        r.id
+        for r in recommendations
+        if r.kind in ("procedure", "combination") and r.tier != TIERS[-1] and r.id not in served
+    )
 
 
 def _rule_out_everywhere(proposals: Proposals, struck: dict[str, list[Exclusion]]) -> None:

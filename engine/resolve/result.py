@@ -155,6 +155,7 @@ class Plan:
     course: tuple[CoursePhase, ...] = ()
     reassess_weeks: tuple[int, ...] = ()
     items_key: str = "items"  # the input list problems index into (the target template's key)
+    also: tuple[str, ...] = ()  # recommended options that serve no problem (nothing in the input list)
 
 
 @dataclass(frozen=True)

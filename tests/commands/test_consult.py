@@ -43,11 +43,19 @@ def test_isolated_deep_example_offers_punch_and_laser_combination(run_cli):
     assert "000_9f831d32b1b93e3e.txt" in tca["sources"]
 
 
-def test_mixed_example_offers_tca_cross_with_microneedling(run_cli):
+def test_mixed_example_plans_one_choice_per_problem_and_keeps_every_option(run_cli):
     plan = consult_json(run_cli, EXAMPLES / "mixed-facial-scars.yaml")
     ids = [r["id"] for r in plan["recommendations"]]
-    assert procedures(plan)[0]["id"] == "tca_cross+microneedling"
-    assert "tca_cross" in ids and "microneedling" in ids
+    problems = plan["plan"]["problems"]
+    assert [(p["title"], p["choice"]) for p in problems] == [
+        ("deep ice pick scars on the cheeks", "tca_cross"),
+        ("moderate rolling scars on the cheeks", "subcision"),
+        ("shallow boxcar scars on the temples", "rf_microneedling"),
+    ]
+    assert [p["scars"] for p in problems] == [[1], [2], [3]]
+    # the choices lead the full list, which still holds every option considered
+    assert [r["id"] for r in procedures(plan)[:3]] == ["tca_cross", "subcision", "rf_microneedling"]
+    assert "tca_cross+microneedling" in ids and "microneedling" in ids
     evening = plan["routine"]["evening"]
     for day in DAYS:
         assert not ({"retinoid"} & set(evening[day]) and {"aha", "bha"} & set(evening[day]))

@@ -10,8 +10,22 @@ def test_markdown_plan_with_explanations(run_cli):
     assert run.code == 0
     md = run.out
     assert md.startswith("# Acne-scar treatment plan")
-    assert "## Avoid" in md and "| Monday |" in md and "<details>" in md
+    assert "## Avoid" in md and "| Monday |" in md
+    assert "**Choice: nothing for now.**" in md
     assert md.count("dermatologist") >= 2
+
+
+def test_markdown_runs_in_the_plan_order_with_a_gantt_chart(run_cli):
+    md = run_cli("consult", str(EXAMPLES / "mixed-facial-scars.yaml"), "--format", "markdown", "--explain").out
+    order = ["## Start here", "## Your scars", "## Course, week by week", "## Home care", "## Avoid", "## Notes"]
+    positions = [md.index(h) for h in order]
+    assert positions == sorted(positions)
+    assert "**Choice: TCA CROSS.**" in md and "<details>" in md
+    gantt = md[md.index("```mermaid") :].split("```", 2)[1]
+    assert "gantt" in gantt and "dateFormat X" in gantt
+    assert "  TCA CROSS :0, 12" in gantt
+    assert "  Week 16 :milestone, 16, 16" in gantt
+    assert "## All options considered" not in md
 
 
 def test_alerts_come_first_in_a_report(make_kb):
@@ -22,5 +36,5 @@ def test_alerts_come_first_in_a_report(make_kb):
 
     root = make_kb(ALERT_RULES)
     text = render(consult(root, TWO_SITES)[0], load(root))
-    assert text.index("## Alerts: act on these first") < text.index("## Input")
+    assert text.index("## ") == text.index("## Alerts: act on these first")  # the first section
     assert "- **URGENT:** stop now. _(sources: src.txt)_" in text

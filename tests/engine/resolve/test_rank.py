@@ -37,8 +37,12 @@ def rec(
     )
 
 
-def order(*recs: Recommendation) -> list[str]:
-    return [r.id for r in ranked(recs, KB)]
+def order(*recs: Recommendation, problems=(), risky=()) -> list[str]:
+    return [r.id for r in ranked(recs, KB, problems, risky)]
+
+
+def problem(choice: str | None, *alternatives: str) -> SimpleNamespace:
+    return SimpleNamespace(choice=choice, alternatives=alternatives)
 
 
 def test_ranks_are_numbered_from_one_in_order():
@@ -59,9 +63,25 @@ def test_tier_within_a_section():
     assert order(rec("a", tier="adjunct"), rec("b", tier="second_line"), rec("c")) == ["c", "b", "a"]
 
 
-def test_a_caution_ranks_after_clean_options_of_its_tier():
-    assert order(rec("a", cautions=("careful",)), rec("b")) == ["b", "a"]
-    assert order(rec("a", cautions=("careful",)), rec("b", tier="second_line")) == ["a", "b"]
+def test_only_a_risk_for_this_person_ranks_an_option_after_safer_ones_of_its_tier():
+    # a caution that only informs never demotes an option
+    assert order(rec("a", cautions=("bring a hat",)), rec("b")) == ["a", "b"]
+    assert order(rec("a", cautions=("careful",)), rec("b"), risky={"a"}) == ["b", "a"]
+    assert order(rec("a", cautions=("careful",)), rec("b", tier="second_line"), risky={"a"}) == ["a", "b"]
+    # a risk of one component demotes the combination
+    combo = rec("a+c", "combination", components=("a", "c"))
+    assert order(combo, rec("b"), risky={"c"}) == ["b", "a+c"]
+
+
+def test_the_plan_decides_first_choices_then_alternatives():
+    recs = [rec("a"), rec("b", tier="second_line"), rec("c"), rec("d", tier="adjunct")]
+    # problem 1 (most severe) chose d, problem 2 chose b with c as an alternative
+    plan = (problem("d"), problem("b", "c"))
+    assert order(*recs, problems=plan) == ["d", "b", "c", "a"]
+    # an option chosen for one problem keeps its place even if another lists it as an alternative
+    assert order(*recs, problems=(problem("a", "b"), problem("b"))) == ["a", "b", "c", "d"]
+    # sections still come first: a chosen procedure never precedes a prerequisite
+    assert order(rec("g", "prerequisite"), *recs, problems=plan)[0] == "g"
 
 
 def test_combinations_before_single_treatments():
@@ -84,7 +104,7 @@ def test_catalogue_order_then_id():
 
 def test_the_order_does_not_depend_on_the_input_order():
     recs = [
-        rec("a", cautions=("careful",)),
+        rec("a", cautions=("careful",)),  # a risk for this person (below)
         rec("b", rules=("r1", "r2")),
         rec("c", tier="second_line"),
         rec("d", "home_care"),
@@ -92,9 +112,9 @@ def test_the_order_does_not_depend_on_the_input_order():
         rec("g", "prerequisite"),
         rec("h"),
     ]
-    expected = order(*recs)
+    expected = order(*recs, risky={"a"})
     assert expected == ["g", "e+f", "b", "h", "a", "c", "d"]
     shuffler = random.Random(0)
     for _ in range(200):
         shuffler.shuffle(recs)
-        assert order(*recs) == expected
+        assert order(*recs, risky={"a"}) == expected

@@ -235,7 +235,7 @@ def test_plan_invariants_over_generated_patients(kb, session, data):
         for option in filter(None, (problem.choice, *problem.alternatives)):
             for part in option.split("+"):
                 assert kb.treatments[part].downtime_min <= p["downtime_days"], (problem.title, option)
-    if p["pregnant"] or p["breastfeeding"]:
+    if p["pregnant"] or p["trying_to_conceive"] or (p["breastfeeding"] and not p["retinoid_cleared"]):
         assert "retinoid" not in recommended
     if p["skin_sensitivity"] == "very_sensitive" or {"eczema", "rosacea", "broken_skin"} & set(p["conditions"]):
         assert not ({"aha", "bha"} & recommended)
