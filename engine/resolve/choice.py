@@ -115,14 +115,35 @@ def _versus(ctx: Context, chosen: Option, other: Option, key_a: tuple[object, ..
     return "equally supported, listed after it"
 
 
-def decide(ctx: Context, group: Group, options: dict[str, Option], chosen_elsewhere: frozenset[str]) -> Problem:
-    """The problem with its choice, alternatives, reasons and what is ruled out for it."""
-    kb = ctx.kb
-    priority = priority_for(kb, group)
+@dataclass(frozen=True)
+class Ranking:
+    """A problem's usable options in order, its add-ons and its choice, before any words."""
+
+    priority: Priority | None
+    ranked: tuple[Option, ...]
+    adjuncts: dict[str, tuple[str, ...]]
+    choice: Option | None
+
+
+def rank(ctx: Context, group: Group, options: dict[str, Option]) -> Ranking:
+    priority = priority_for(ctx.kb, group)
     kept, adjuncts = _fold(ctx, options)
-    ranked = sorted(kept, key=lambda o: _key(ctx, o, priority))
+    ranked = tuple(sorted(kept, key=lambda o: _key(ctx, o, priority)))
     # An add-on tier option supports a treatment; it is never the treatment chosen for a problem.
     choice = next((o for o in ranked if o.tier != TIERS[-1]), None)
+    return Ranking(priority, ranked, adjuncts, choice)
+
+
+def decide(
+    ctx: Context, group: Group, options: dict[str, Option], ranking: Ranking, chosen_elsewhere: frozenset[str]
+) -> Problem:
+    """The problem with its choice, alternatives, reasons and what is ruled out for it.
+
+    ``chosen_elsewhere`` holds what the other problems chose: an alternative that
+    only adds those to this choice is what the plan already does.
+    """
+    kb = ctx.kb
+    priority, ranked, adjuncts, choice = ranking.priority, ranking.ranked, ranking.adjuncts, ranking.choice
     alternatives: list[Option] = []
     for o in ranked:
         if o is choice:

@@ -16,7 +16,7 @@ from ..knowledge.model import SEVERITIES, TIERS, KnowledgeBase
 from ..patient.reader import PatientInput
 from ..session.records import Consultation
 from .areas import areas
-from .choice import Context, decide
+from .choice import Context, decide, rank
 from .course import schedule as schedule_course
 from .options import Exclusion, Option, excluded_for, outright, proposed, scoped
 from .problems import Group
@@ -129,16 +129,17 @@ def _problems(
     exclusions: list[Exclusion],
     allowed_ids: frozenset[str],
 ) -> tuple[Problem, ...]:
-    """Each problem with its choice; a second pass knows what the other problems chose."""
+    """Each problem with its choice, alternatives and reasons, knowing what the other problems chose."""
     contexts = {g.id: Context(kb, allowed_ids, proposals, excluded_for(g, exclusions)) for g in groups}
-    first = [decide(contexts[g.id], g, options[g.id], frozenset()) for g in groups]
-    chosen = {p.id: set(p.choice.split("+")) if p.choice else set() for p in first}
+    rankings = {g.id: rank(contexts[g.id], g, options[g.id]) for g in groups}
+    chosen = {gid: set(r.choice.components) if r.choice else set() for gid, r in rankings.items()}
     return tuple(
         decide(
             contexts[g.id],
             g,
             options[g.id],
-            frozenset().union(*(c for pid, c in chosen.items() if pid != g.id)),
+            rankings[g.id],
+            frozenset().union(*(c for gid, c in chosen.items() if gid != g.id)),
         )
         for g in groups
     )

@@ -14,32 +14,35 @@ from ..session.records import Consultation
 
 
 def roots(consultation: Consultation, template: str) -> tuple[dict[int, frozenset[str]], dict[str, frozenset[str]]]:
-    """The ids of the ``template`` input facts beneath each firing (by sequence number) and each fact."""
-    facts = {f.id: f for f in consultation.facts}
+    """The ids of the ``template`` input facts beneath each firing (by sequence number) and each fact.
+
+    One pass in firing order settles almost everything; when a later duplicate
+    assertion widens a fact that earlier firings already used, a worklist carries
+    the change on to them and to what they asserted.
+    """
     fact_roots: dict[str, set[str]] = {
         f.id: ({f.id} if f.origin == "input" and f.template == template else set()) for f in consultation.facts
     }
-    asserted_by: dict[str, list[int]] = {}
+    under: dict[int, set[str]] = {}
+    readers: dict[str, list[int]] = {}  # fact -> firings that matched it
+    writes: dict[int, list[str]] = {}  # firing -> facts it asserted (new or already known)
+    by_seq = {}
     for firing in consultation.firings:
-        for action in firing.actions:
-            fid = action.fact or action.same_as
-            if fid is not None and fid in facts:
-                asserted_by.setdefault(fid, []).append(firing.seq)
-    by_seq = {f.seq: f for f in consultation.firings}
-    under: dict[int, set[str]] = {seq: set() for seq in by_seq}
-    changed = True
-    while changed:  # a duplicate assertion can widen a fact an earlier firing already used
-        changed = False
-        for seq, firing in by_seq.items():
-            found = set().union(*(fact_roots.get(m, set()) for m in firing.matched)) if firing.matched else set()
-            if found - under[seq]:
-                under[seq] |= found
-                changed = True
-        for fid, seqs in asserted_by.items():
-            found = set().union(*(under[s] for s in seqs))
-            if found - fact_roots[fid]:
-                fact_roots[fid] |= found
-                changed = True
+        by_seq[firing.seq] = firing
+        for m in firing.matched:
+            readers.setdefault(m, []).append(firing.seq)
+        writes[firing.seq] = [a.fact or a.same_as for a in firing.actions if (a.fact or a.same_as) in fact_roots]
+    pending = list(by_seq)
+    while pending:
+        seq = pending.pop(0)
+        found = set().union(*(fact_roots[m] for m in by_seq[seq].matched if m in fact_roots))
+        if seq in under and found <= under[seq]:
+            continue
+        under[seq] = under.get(seq, set()) | found
+        for fid in writes[seq]:
+            if not under[seq] <= fact_roots[fid]:
+                fact_roots[fid] |= under[seq]
+                pending.extend(r for r in readers.get(fid, ()) if r in under)  # already seen: look again
     return (
         {seq: frozenset(r) for seq, r in under.items()},
         {fid: frozenset(r) for fid, r in fact_roots.items()},
