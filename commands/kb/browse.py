@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..options import kb_option
+
+if TYPE_CHECKING:  # the engine is imported lazily, to keep the command line's start fast
+    from ...engine.knowledge.model import Action, KnowledgeBase
 
 
 @click.command("list")
@@ -167,23 +170,51 @@ def show(rule_id: str, kb_dir: Path | None) -> int:
                         parts.append(f"{c.field} {words(t, specs.get(c.field))}")
             head = label if i == 0 else ""
             out.append(f"  {head:<11} {p.template}: {'; '.join(parts) or 'any'}")
-    for action in rule.then:
-        if action.kind == "assert":
-            values = ", ".join(f"{k}={v}" for k, v in action.values.items())
-            out.append(f"  then        assert {action.template} ({values})")
-        elif action.kind == "combine":
-            out.append(f"  then        combine {' + '.join(action.components)} [{action.tier}]")
-        elif action.kind == "note":
-            out.append(f"  then        note: {action.text}")
-        else:
-            tier = f" [{action.tier}]" if action.kind == "recommend" else ""
-            out.append(f"  then        {action.kind} {action.target}{tier}: {action.text}")
+    out.extend(f"  then        {_action_words(kb, action)}" for action in rule.then)
     out.append(f"  reads       {', '.join(reads(rule)) or '-'}")
     out.append(f"  asserts     {', '.join(graph.asserts[rule.id]) or '-'}")
     out.append(f"  fed by      {', '.join(graph.fed_by[rule.id]) or '- (input facts only)'}")
     out.append(f"  feeds       {', '.join(graph.feeds[rule.id]) or '-'}")
     click.echo("\n".join(out))
     return 0
+
+
+def _action_words(kb: KnowledgeBase, action: Action) -> str:
+    """One action as ``kb show`` prints it, with what changes its reach: a tier, the
+    preference a leave_out names, a scope (only the input items it names) and a risk."""
+    if action.kind == "assert":
+        values = ", ".join(f"{k}={v}" for k, v in action.values.items())
+        return f"assert {action.template} ({values})"
+    if action.kind == "combine":
+        return f"combine {' + '.join(action.components)} [{action.tier}]"
+    if action.kind == "note":
+        return f"note: {action.text}"
+    if action.kind == "alert":
+        return f"alert {action.target} [{action.severity}]: {action.text}"
+    marks = []
+    if action.kind == "recommend":
+        marks.append(action.tier)
+    if action.constraint:
+        marks.append(f"preference {action.constraint}")
+    if action.risk:
+        marks.append("risk: ranks it after options without one")
+    if action.scope:
+        template = kb.targets[0] if kb.targets else "input"
+        marks.append(
+            "only where " + " and ".join(f"{template}.{k} is {_as_written(v)}" for k, v in action.scope.items())
+        )
+    shown = f" [{'; '.join(marks)}]" if marks else ""
+    return f"{action.kind} {action.target}{shown}: {action.text}"
+
+
+def _as_written(value: Any) -> str:
+    """A scope value as the rule writes it: ``$name`` for a variable, a bare word, ``null``, ``true``, ``3``."""
+    from ...engine.documents.yamlio import as_written
+    from ...engine.knowledge.model import Var
+
+    if isinstance(value, Var) or (isinstance(value, str) and value):
+        return str(value)
+    return as_written(value)
 
 
 COMMANDS = [list_rules, show]

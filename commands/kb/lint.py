@@ -1,4 +1,4 @@
-"""``cicatrix kb lint``: what a schema cannot see (rules that can never fire, ...)."""
+"""``cicatrix kb lint``: what a schema cannot see (rules that can never fire, a plan that cannot hold, ...)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from ..options import kb_option
 @kb_option
 def lint(strict: bool, kb_dir: Path | None) -> int:
     """Find rules that can never fire, treatments no rule recommends, a rule that
-    recommends what it avoids, templates and fields no rule reads, and cycles of
-    assertions. Errors fail (exit 2); warnings fail only with --strict."""
+    recommends what it avoids, templates and fields no rule reads, cycles of
+    assertions, and plan data (plan.yaml) the rules or the course can never
+    honour: an ordering the phase order defeats, an unused phase, a procedure
+    with no course, a priority option no rule proposes, an idle add-on. Errors
+    fail (exit 2); warnings fail only with --strict."""
     from ...engine.authoring.lint import lint as run_lint
     from ...engine.knowledge.loader import load
 

@@ -1,5 +1,6 @@
 """Semantic checks a schema cannot make: rules that can never fire, treatments no
-rule recommends, a rule that recommends what it also avoids, fields nobody reads.
+rule recommends, a rule that recommends what it also avoids, fields nobody reads,
+and plan data (``plan.yaml``) the rules and the scheduler can never honour.
 
 Each finding is a :class:`~..common.errors.Problem` with severity ``error`` (the
 knowledge base is wrong) or ``warning`` (probably unintended); ``kb lint
@@ -8,10 +9,17 @@ knowledge base is wrong) or ``warning`` (probably unintended); ``kb lint
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
-from ..common.errors import Problem
-from ..knowledge.model import KnowledgeBase, Pattern, Rule, Test, Var
+from ..common.errors import CicatrixError, Problem, did_you_mean
+from ..documents import yamlio
+from ..knowledge.constraints import holds
+from ..knowledge.files import PLAN_FILE
+from ..knowledge.model import Action, KnowledgeBase, Pattern, Priority, Rule, Selector, Test, Var
+from ..resolve.options import CORRECTIVE
 from .dependencies import build, could_match
 
 
@@ -66,6 +74,7 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
         *_unused_treatments(kb, concluded),
         *_unread_templates(kb),
         *_derivation_cycles(kb),
+        *_plan_findings(kb, concluded),
     ]
     return sorted(found, key=lambda p: (p.file, p.line or 0, p.message))
 
@@ -174,3 +183,316 @@ def _derivation_cycles(kb: KnowledgeBase) -> Iterator[Problem]:
                     )
                 elif nxt not in path and len(path) < 6:
                     stack.append((nxt, [*path, nxt]))
+
+
+# --- the plan (plan.yaml) ------------------------------------------------------------------
+#
+# Unknown ids, phases, tags and fields in plan.yaml are load errors (plan_parser.py).
+# What loading cannot see is whether the plan fits the rules and the scheduler: an
+# ordering rule the phase order defeats, a phase nothing uses, a procedure that can
+# never be scheduled, a priority naming an option no rule proposes for its problems.
+
+
+class _PlanPlaces:
+    """Where each part of ``plan.yaml`` is written.
+
+    The model keeps one position per plan entry, but a finding about one item of a
+    list (one option of a priority, one add-on) should point at that item, so the
+    file is read again for its positions. Should it have become unreadable since it
+    was loaded, findings point at its first line rather than failing the lint.
+    """
+
+    def __init__(self, kb: KnowledgeBase):
+        self.file = kb.plan.where.file
+        self.doc: yamlio.Document | None
+        try:
+            self.doc = yamlio.read(Path(kb.root) / PLAN_FILE, display=self.file)
+        except CicatrixError:
+            self.doc = None
+
+    def problem(self, path: tuple[Any, ...], message: str, severity: str, *, key: bool = False) -> Problem:
+        if self.doc is None:
+            return Problem(self.file, 1, 1, yamlio.format_path(path), message, severity)
+        return replace(self.doc.problem(path, message, key=key), severity=severity)
+
+
+def _plan_findings(kb: KnowledgeBase, concluded: dict[str, set[str]]) -> list[Problem]:
+    """Every plan finding; none for a knowledge base without ``plan.yaml``."""
+    if not kb.plan.where.file:
+        return []
+    places = _PlanPlaces(kb)
+    producers = _producers(kb)
+    proposed = {part for oid in producers if oid != _ANY for part in oid.split("+")}
+    return [
+        *_order_rules_that_cannot_hold(kb, places),
+        *_unused_phases(kb, places),
+        *_unscheduled_procedures(kb, proposed),
+        *_unreachable_priorities(kb, producers, concluded, places),
+        *_idle_adjuncts(kb, proposed, places),
+    ]
+
+
+def _selected(kb: KnowledgeBase, selector: Selector) -> list[str]:
+    return [tid for tid, t in kb.treatments.items() if selector.matches(t)]
+
+
+def _phase_of(kb: KnowledgeBase, tid: str) -> str:
+    course = kb.treatments[tid].course
+    assert course is not None
+    return course.phase
+
+
+def _names(ids: list[str], most: int = 3) -> str:
+    shown = ", ".join(ids[:most])
+    return shown + (f" (and {len(ids) - most} more)" if len(ids) > most else "")
+
+
+def _order_rules_that_cannot_hold(kb: KnowledgeBase, places: _PlanPlaces) -> Iterator[Problem]:
+    """Ordering rules the scheduler can never honour, and rules that never apply.
+
+    Only catalogue entries with a ``course`` are ever scheduled, so only they count.
+    Phases are scheduled one after another in the order ``course.phases`` lists
+    them, and an ordering rule only ever moves an item later within its own phase:
+    a ``then`` item in a phase listed before a ``first`` item's is placed first
+    whatever the rule says.
+    """
+    for i, rule in enumerate(kb.plan.order):
+        path = ("course", "order", i)
+        first, then = _selected(kb, rule.first), _selected(kb, rule.then)
+        both = [t for t in first if t in then]
+        if both:
+            yield places.problem(
+                (*path, "then"),
+                f"'first' and 'then' both select {_names(both)}: a treatment cannot start after it ends "
+                "itself; expected selections with nothing in common (narrow one of them)",
+                "error",
+                key=True,
+            )
+        early = [t for t in first if kb.treatments[t].course is not None]
+        late = [t for t in then if kb.treatments[t].course is not None and t not in first]
+        for side, chosen, selector in (("first", early, rule.first), ("then", late, rule.then)):
+            if not chosen and not (side == "then" and both):
+                yield places.problem(
+                    (*path, side),
+                    f"'{side}' ({selector}) selects no treatment with a 'course', so this rule never applies; "
+                    "expected ids, kinds or tags of scheduled treatments",
+                    "warning",
+                    key=True,
+                )
+        yield from _inverted(kb, places, path, early, late)
+        yield from _endless(kb, places, path, early, late)
+
+
+def _inverted(
+    kb: KnowledgeBase, places: _PlanPlaces, path: tuple[Any, ...], early: list[str], late: list[str]
+) -> Iterator[Problem]:
+    """A ``then`` treatment whose phase is scheduled before a ``first`` treatment's phase."""
+    position = {p.id: n for n, p in enumerate(kb.plan.phases)}
+    pairs = [(a, b) for a in early for b in late if position[_phase_of(kb, a)] > position[_phase_of(kb, b)]]
+    if not pairs:
+        return
+    a, b = pairs[0]
+    more = f" ({len(pairs) - 1} more such pair(s))" if len(pairs) > 1 else ""
+    yield places.problem(
+        path,
+        f"can never be honoured: {b} (phase {_phase_of(kb, b)!r}) must wait for {a} (phase "
+        f"{_phase_of(kb, a)!r}), but phases run in the order course.phases lists them and "
+        f"{_phase_of(kb, b)!r} comes first{more}; expected every 'first' treatment in the same phase "
+        "as its 'then' treatments or an earlier one",
+        "error",
+    )
+
+
+def _endless(
+    kb: KnowledgeBase, places: _PlanPlaces, path: tuple[Any, ...], early: list[str], late: list[str]
+) -> Iterator[Problem]:
+    """A ``first`` treatment with no length: it ends only with its phase (or, alongside, the course).
+
+    Nothing can start after the course ends, nor inside a phase after that phase ends.
+    """
+    phases = {p.id: p for p in kb.plan.phases}
+    for a in early:
+        course = kb.treatments[a].course
+        assert course is not None
+        if course.sessions is not None or course.weeks is not None:
+            continue
+        phase = phases[course.phase]
+        blocked = late if phase.alongside else [b for b in late if _phase_of(kb, b) == course.phase]
+        if not blocked:
+            continue
+        span = "runs beside the whole course" if phase.alongside else f"runs to the end of its phase {phase.id!r}"
+        yield places.problem(
+            path,
+            f"can never be honoured: {a} has no length ('sessions' or 'weeks' in its course), so it {span} "
+            f"and {_names(blocked)} cannot start after it ends; expected a 'first' treatment with a length",
+            "error",
+        )
+
+
+def _unused_phases(kb: KnowledgeBase, places: _PlanPlaces) -> Iterator[Problem]:
+    """A declared phase no catalogue entry is scheduled in is always empty: a leftover or a typo."""
+    used = {t.course.phase for t in kb.treatments.values() if t.course is not None}
+    for i, phase in enumerate(kb.plan.phases):
+        if phase.id not in used:
+            yield places.problem(
+                ("course", "phases", i, "id"),
+                f"no treatment's course names phase {phase.id!r}, so it is always empty; expected a catalogue "
+                f"entry with course: {{phase: {phase.id}}} (or remove the phase)",
+                "warning",
+            )
+
+
+def _unscheduled_procedures(kb: KnowledgeBase, proposed: set[str]) -> Iterator[Problem]:
+    """A procedure rules propose but the course can never place, having no ``course`` of its own.
+
+    Add-ons are exempt: they fold into what they join and are scheduled with it.
+    """
+    if not kb.plan.phases:
+        return
+    phases = ", ".join(p.id for p in kb.plan.phases)
+    for tid, t in kb.treatments.items():
+        if t.kind in CORRECTIVE and t.course is None and tid in proposed and tid not in kb.plan.adjuncts:
+            yield _problem(
+                t,
+                f"{t.kind} {tid} is recommended but has no 'course', so the course of care never schedules it; "
+                f"expected course: {{phase: ...}} with one of {phases} (or list it under adjuncts in plan.yaml)",
+                "warning",
+            )
+
+
+def _catalogue_fact(kb: KnowledgeBase, tid: str) -> dict[str, Any]:
+    """The values of the fact the session declares for a catalogue entry."""
+    t = kb.treatments[tid]
+    return {
+        "id": t.id,
+        "kind": t.kind,
+        "downtime_min": t.downtime_min,
+        "downtime_max": t.downtime_max,
+        "cost": t.cost,
+        "tags": list(t.tags),
+    }
+
+
+_ANY = "*"  # producers key: recommendations of a variable lint cannot narrow down
+
+
+def _candidates(kb: KnowledgeBase, rule: Rule, var: Var) -> list[str] | None:
+    """The treatment ids a variable can hold: those a catalogue pattern binding it could match.
+
+    ``None`` for a variable bound any other way (from a recommendation): it could
+    be anything, and a lint finding must never rest on a guess.
+    """
+    for p in rule.when:
+        binds = any(
+            c.field == "id" and any(t.op in ("eq", "bind") and t.value == var for t in c.tests) for c in p.constraints
+        )
+        if binds and kb.templates[p.template].builtin and "id" in kb.templates[p.template].fields:
+            return [tid for tid in kb.treatments if could_match(p, p.template, _catalogue_fact(kb, tid))]
+    return None
+
+
+def _producers(kb: KnowledgeBase) -> dict[str, list[Action]]:
+    """Option id -> the actions that can propose it: recommending it, or combining its parts in that order.
+
+    Recommendations of a variable whose values cannot be told are kept under ``_ANY``.
+    """
+    out: dict[str, list[Action]] = {}
+    for rule in kb.rules:
+        for action in rule.then:
+            if action.kind == "combine":
+                out.setdefault("+".join(action.components), []).append(action)
+            elif action.kind == "recommend" and isinstance(action.target, Var):
+                ids = _candidates(kb, rule, action.target)
+                for tid in ids if ids is not None else [_ANY]:
+                    out.setdefault(tid, []).append(action)
+            elif action.kind == "recommend" and action.target is not None:
+                out.setdefault(action.target, []).append(action)
+    return out
+
+
+def _kinds_of(kb: KnowledgeBase, priority: Priority) -> set[Any] | None:
+    """The target values a priority can apply to (None: any, as far as its conditions say)."""
+    if kb.targets is None:
+        return None
+    template, name = kb.targets
+    spec = kb.templates[template].fields[name]
+    tests = [t for c in priority.when if c.field == name for t in c.tests]
+    if not tests or spec.allowed is None:
+        return None
+    return {v for v in spec.allowed if all(holds(t, v, {}) for t in tests)}
+
+
+def _unreachable_priorities(
+    kb: KnowledgeBase, producers: Mapping[str, list[Action]], concluded: dict[str, set[str]], places: _PlanPlaces
+) -> Iterator[Problem]:
+    """A priority option no rule can propose for the problems the priority applies to.
+
+    Such an entry never ranks anything: usually a combination whose parts are listed
+    in another order than the ``combine`` action's, or an option whose rules target
+    other kinds of problem.
+    """
+    for i, priority in enumerate(kb.plan.priorities):
+        kinds = _kinds_of(kb, priority)
+        for j, oid in enumerate(priority.order):
+            why = _why_unreachable(kb, oid, producers, concluded, kinds)
+            if why:
+                yield places.problem(("priorities", i, "order", j), why, "warning")
+
+
+def _why_unreachable(
+    kb: KnowledgeBase,
+    oid: str,
+    producers: Mapping[str, list[Action]],
+    concluded: dict[str, set[str]],
+    kinds: set[Any] | None,
+) -> str:
+    """Why no problem this priority applies to can ever have ``oid`` as an option, or ''."""
+    if "+" not in oid:
+        if oid in kb.plan.adjuncts:
+            return f"{oid} is an add-on (adjuncts): it folds into what it joins and is never an option on its own"
+        if kb.treatments[oid].kind not in CORRECTIVE:
+            return (
+                f"{oid} is {kb.treatments[oid].kind}: a problem's options are {', '.join(CORRECTIVE)} entries "
+                "and combinations, so it never ranks here"
+            )
+    actions = [*producers.get(oid, ()), *(producers.get(_ANY, ()) if "+" not in oid else ())]
+    if not actions:
+        return _never_proposed(oid, producers, concluded)
+    targets = sorted({str(t) for a in actions for t in a.targets})
+    if not targets:
+        return f"the rules that recommend {oid} give no 'targets', so it reaches no problem; expected targets"
+    if kinds is None or any(isinstance(t, Var) or t in kinds for a in actions for t in a.targets):
+        return ""
+    assert kb.targets is not None
+    return (
+        f"no rule proposes {oid} for {kb.targets[1]} {', '.join(sorted(map(str, kinds)))}: the rules that "
+        f"propose it target {', '.join(targets)}"
+    )
+
+
+def _never_proposed(oid: str, producers: Mapping[str, list[Action]], concluded: dict[str, set[str]]) -> str:
+    if "+" not in oid:
+        if oid in concluded["recommend"]:
+            return f"no rule recommends {oid} on its own (only as part of a combination), so it is never an option"
+        return f"no rule recommends {oid}"
+    combinations = [c for c in producers if "+" in c]  # never _ANY
+    same = [c for c in combinations if sorted(c.split("+")) == sorted(oid.split("+"))]
+    if same:
+        return (
+            f"no combine action makes {oid}: a combination's id lists its parts in the order the rule "
+            f"does; did you mean {same[0]!r}?"
+        )
+    return f"no combine action makes {oid}" + did_you_mean(oid, combinations)
+
+
+def _idle_adjuncts(kb: KnowledgeBase, proposed: set[str], places: _PlanPlaces) -> Iterator[Problem]:
+    """An add-on none of whose treatments any rule recommends can never join anything."""
+    for adjunct, parents in kb.plan.adjuncts.items():
+        if not any(p in proposed for p in parents):
+            yield places.problem(
+                ("adjuncts", adjunct),
+                f"add-on {adjunct} joins {_names(list(parents))}, which no rule recommends (alone or combined), "
+                "so it never joins anything; expected at least one treatment some rule recommends",
+                "warning",
+                key=True,
+            )

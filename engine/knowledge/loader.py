@@ -57,7 +57,8 @@ class _Reader:
         self.problems: list[Problem] = []
         self.parts: list[tuple[str, bytes]] = []
 
-    def read(self, path: Path, schema: dict[str, Any]) -> yamlio.Document | None:
+    def read(self, path: Path, schema: dict[str, Any], *, optional: bool = False) -> yamlio.Document | None:
+        """The file parsed and schema-checked; ``optional`` files may be empty (comments only)."""
         name = _display(path, self.root)
         try:
             raw = path.read_bytes()
@@ -76,6 +77,8 @@ class _Reader:
         except CicatrixError as exc:
             self.problems.extend(exc.problems)
             return None
+        if doc.data is None and optional:
+            doc = replace(doc, data={})
         if doc.data is None:
             self.problems.append(Problem(name, 1, 1, "", "the file is empty"))
             return None
@@ -100,7 +103,7 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
     manifest = reader.read(manifest, schemas.MANIFEST)
     templates_doc = reader.read(templates_doc, schemas.TEMPLATES)
     treatments_doc = reader.read(treatments_doc, schemas.TREATMENTS)
-    plan_doc = reader.read(plan_file, schemas.PLAN) if plan_file is not None else None
+    plan_doc = reader.read(plan_file, schemas.PLAN, optional=True) if plan_file is not None else None
     if not rule_files:
         problems.append(Problem(_display(root / "rules", root), None, None, "", "no rule files (*.yaml)"))
     rule_docs = [d for d in (reader.read(p, schemas.RULES) for p in rule_files) if d is not None]

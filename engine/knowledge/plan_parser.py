@@ -59,27 +59,30 @@ class PlanParser:
         mark = self.doc.mark(path, key=True)
         return Where(self.doc.file, mark.line if mark else None, mark.column if mark else None)
 
-    def target_field(self, name: str, path: tuple[Any, ...]) -> bool:
+    def target_field(self, name: str, path: tuple[Any, ...], *, key: bool = False) -> bool:
+        """Whether ``name`` is a field of the target template (``key``: the name is a mapping key)."""
         if self.target is None:
-            self.error(path, "problems need 'targets' in kb.yaml (the input template and field they group by)")
+            self.error(path, "problems need 'targets' in kb.yaml (the input template and field they group by)", key=key)
             return False
         if name not in self.target.fields:
             self.error(
                 path,
                 f"template {self.target.name!r} has no field {name!r}" + did_you_mean(name, self.target.fields),
+                key=key,
             )
             return False
         return True
 
-    def treatment(self, tid: str, path: tuple[Any, ...]) -> bool:
+    def treatment(self, tid: str, path: tuple[Any, ...], *, key: bool = False) -> bool:
         if tid in self.treatments:
             return True
-        self.error(path, f"unknown treatment id {tid!r}" + did_you_mean(tid, self.treatments))
+        self.error(path, f"unknown treatment id {tid!r}" + did_you_mean(tid, self.treatments), key=key)
         return False
 
     # -- problems ---------------------------------------------------------
 
     def parse(self) -> PlanSpec:
+        """The spec, each part checked in file order so problems are reported in that order."""
         data = self.doc.data
         raw = data.get("problems", {})
         title = " ".join(raw.get("title", "").split())
@@ -87,22 +90,27 @@ class PlanParser:
             self.target_field(name, ("problems", "title"))
         field_name, regions = self.regions(raw.get("region"))
         burden = raw.get("burden", {})
+        counted = "count" in burden and self.burden_count(burden["count"])
         weights = self.weights(burden)
+        grade = self.grade(raw.get("grade"))
+        priorities = tuple(self.priority(p, ("priorities", i)) for i, p in enumerate(data.get("priorities", [])))
+        adjuncts = self.adjuncts(data.get("adjuncts", {}))
         course = data.get("course", {})
         phases = self.phases(course.get("phases", []))
+        order = tuple(self.order_rule(o, ("course", "order", i)) for i, o in enumerate(course.get("order", [])))
         return PlanSpec(
             title=title,
             region_field=field_name,
             regions=regions,
-            burden_count=burden["count"] if "count" in burden and self.burden_count(burden["count"]) else "",
+            burden_count=burden["count"] if counted else "",
             burden_field=burden.get("field", "") if weights is not None else "",
             burden_weights=weights or {},
             burden_default=float(burden.get("default", schemas.BURDEN_DEFAULTS["default"])),
-            grade=self.grade(raw.get("grade")),
-            priorities=tuple(self.priority(p, ("priorities", i)) for i, p in enumerate(data.get("priorities", []))),
-            adjuncts=self.adjuncts(data.get("adjuncts", {})),
+            grade=grade,
+            priorities=priorities,
+            adjuncts=adjuncts,
             phases=phases,
-            order=tuple(self.order_rule(o, ("course", "order", i)) for i, o in enumerate(course.get("order", []))),
+            order=order,
             gradual_weeks=int(course.get("gradual_weeks", schemas.COURSE_PLAN_DEFAULTS["gradual_weeks"])),
             where=Where(self.doc.file, 1, 1),
         )
@@ -125,7 +133,8 @@ class PlanParser:
                     self.error(
                         vpath,
                         f"{yamlio.as_written(value)} is not a value of {raw['field']!r}, which is "
-                        f"{spec.describe_allowed()}" + (did_you_mean(value, spec.allowed) if spec.allowed else ""),
+                        f"{spec.describe_allowed()}{' or null' if spec.nullable else ''}"
+                        + (did_you_mean(value, spec.allowed) if spec.allowed else ""),
                     )
                 elif value in seen:
                     self.error(vpath, f"{yamlio.as_written(value)} is already in region {seen[value]!r}")
@@ -174,12 +183,16 @@ class PlanParser:
             )
             return None
         spec = template.fields.get(raw["field"])
+        numeric = [name for name, f in template.fields.items() if f.type in ("integer", "number")]
         if spec is None or spec.type not in ("integer", "number"):
-            why = "has no such field" if spec is None else "holds no number"
-            self.error(
-                (*path, "field"),
-                f"{raw['template']}.{raw['field']} {why}" + did_you_mean(raw["field"], template.fields),
+            # a field that exists but holds no number needs the numeric fields, not a spelling hint
+            hint = (
+                did_you_mean(raw["field"], template.fields)
+                if spec is None
+                else f"; expected a number field ({', '.join(numeric) or 'it has none'})"
             )
+            why = "has no such field" if spec is None else "holds no number"
+            self.error((*path, "field"), f"{raw['template']}.{raw['field']} {why}{hint}")
             return None
         return raw["template"], raw["field"]
 
@@ -189,7 +202,7 @@ class PlanParser:
         constraints = []
         for fname, value in raw["when"].items():
             fpath = (*path, "when", fname)
-            if not self.target_field(fname, fpath):
+            if not self.target_field(fname, fpath, key=True):
                 continue
             if is_var(value):
                 self.error(fpath, "a priority matches values, not variables")
@@ -213,7 +226,7 @@ class PlanParser:
     def adjuncts(self, raw: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
         out = {}
         for adjunct, parents in raw.items():
-            ok = self.treatment(adjunct, ("adjuncts", adjunct))
+            ok = self.treatment(adjunct, ("adjuncts", adjunct), key=True)
             for i, parent in enumerate(parents):
                 ok = self.treatment(parent, ("adjuncts", adjunct, i)) and ok
             if ok:

@@ -88,6 +88,38 @@ def _place(kb: KnowledgeBase, phase: Phase, items: list[_Entry], start: int, pla
             break
 
 
+def _timeline(kb: KnowledgeBase, entries: list[_Entry]) -> list[tuple[Phase, list[_Entry]]]:
+    """Each phase with its items placed: sequential phases one after another, alongside ones from week 0.
+
+    An item without a length spans its phase, so its end is settled as soon as its
+    phase is placed: a later ordering rule then waits for the whole phase.
+    """
+    placed: list[_Entry] = []
+    spans: list[tuple[Phase, list[_Entry]]] = []
+    cursor, started = 0, False
+    for phase in kb.plan.phases:
+        items = [e for e in entries if e.spec.phase == phase.id]
+        if not items:
+            continue
+        start = 0 if phase.alongside else cursor + (phase.gap_weeks if started else 0)
+        _place(kb, phase, items, start, placed)
+        if not phase.alongside:
+            timed_end = max([e.end for e in items if _length(e.spec) is not None], default=start)
+            for e in items:
+                if _length(e.spec) is None:
+                    e.end = max(timed_end, e.start)
+            cursor, started = max(e.end for e in items), True
+        placed += items
+        spans.append((phase, items))
+    finish = max([cursor, *(e.end for e in placed)])
+    for phase, items in spans:
+        if phase.alongside:
+            for e in items:
+                if _length(e.spec) is None:  # introduced, then kept up for the whole course
+                    e.end = finish
+    return spans
+
+
 def schedule(
     kb: KnowledgeBase,
     problems: Iterable[Problem],
@@ -102,58 +134,40 @@ def schedule(
     order = {p.id: i for i, p in enumerate(problems)}
     position = {e.id: i for i, e in enumerate(entries)}
     entries.sort(key=lambda e: (min((order[p] for p in e.problems), default=len(order)), position[e.id]))
-    placed: list[_Entry] = []
-    spans: list[tuple[Phase, list[_Entry]]] = []
-    cursor, started = 0, False
-    for phase in kb.plan.phases:
-        items = [e for e in entries if e.spec.phase == phase.id]
-        if not items:
-            continue
-        start = 0 if phase.alongside else cursor + (phase.gap_weeks if started else 0)
-        _place(kb, phase, items, start, placed)
-        placed += items
-        spans.append((phase, items))
-        if not phase.alongside:
-            cursor, started = max(e.end for e in items), True
-    finish = max([cursor, *(e.end for e in placed)])
-    out, reassess = [], set()
-    for phase, items in spans:
-        timed = [e for e in items if _length(e.spec) is not None]
-        phase_end = max([e.end for e in timed], default=min(e.start for e in items))
-        for e in items:
-            if _length(e.spec) is None:  # spans its phase, or (alongside) the whole course
-                e.end = finish if phase.alongside else max(phase_end, e.start)
-        phase_end = max(e.end for e in items)
-        if phase.reassess_after_weeks is not None and not phase.alongside:
-            reassess.add(phase_end + phase.reassess_after_weeks)
-        out.append((phase, items, min(e.start for e in items), phase_end))
-    out.sort(key=lambda x: (x[2], kb.plan.phases.index(x[0])))
+    spans = _timeline(kb, entries)
+    reassess = {
+        max(e.end for e in items) + phase.reassess_after_weeks
+        for phase, items in spans
+        if phase.reassess_after_weeks is not None and not phase.alongside
+    }
+    ordered = sorted(spans, key=lambda s: (min(e.start for e in s[1]), kb.plan.phases.index(s[0])))
     phases = tuple(
         CoursePhase(
             number=n,
             id=phase.id,
             title=phase.title,
-            start_week=start,
-            end_week=end,
-            items=tuple(
-                CourseItem(
-                    id=e.id,
-                    title=kb.treatments[e.id].title,
-                    problem=e.problems[0] if e.problems else None,
-                    problems=tuple(e.problems),
-                    part_of=e.part_of,
-                    adjuncts=tuple(e.adjuncts),
-                    start_week=e.start,
-                    end_week=e.end,
-                    sessions=e.spec.sessions,
-                    interval_weeks=e.spec.interval_weeks,
-                )
-                for e in sorted(items, key=lambda e: (e.start, entries.index(e)))
-            ),
+            start_week=min(e.start for e in items),
+            end_week=max(e.end for e in items),
+            items=tuple(_item(kb, e) for e in sorted(items, key=lambda e: (e.start, entries.index(e)))),
         )
-        for n, (phase, items, start, end) in enumerate(out, 1)
+        for n, (phase, items) in enumerate(ordered, 1)
     )
     return phases, tuple(sorted(reassess))
+
+
+def _item(kb: KnowledgeBase, e: _Entry) -> CourseItem:
+    return CourseItem(
+        id=e.id,
+        title=kb.treatments[e.id].title,
+        problem=e.problems[0] if e.problems else None,
+        problems=tuple(e.problems),
+        part_of=e.part_of,
+        adjuncts=tuple(e.adjuncts),
+        start_week=e.start,
+        end_week=e.end,
+        sessions=e.spec.sessions,
+        interval_weeks=e.spec.interval_weeks,
+    )
 
 
 def order_violations(kb: KnowledgeBase, course: Iterable[CoursePhase]) -> list[str]:

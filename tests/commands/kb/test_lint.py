@@ -118,3 +118,32 @@ def test_bundled_kb_validates_and_lints_clean_in_strict(run_cli):
     run = run_cli("kb", "lint", "--strict")
     assert run.code == 0, run.out
     assert "0 error(s), 0 warning(s)" in run.out
+
+
+def plan_kb(tmp_path, plan: str):
+    """The lint tests' planned knowledge base with this plan.yaml; its folder."""
+    from ...engine.authoring.test_lint import PLAN_TREATMENTS_ALL, PLANNED
+    from ...engine.knowledge.test_plan_parser import PLAN_MANIFEST
+
+    root = write_kb(tmp_path, PLANNED, treatments=PLAN_TREATMENTS_ALL)
+    (root / "kb.yaml").write_text(PLAN_MANIFEST)
+    (root / "plan.yaml").write_text(plan)
+    return root
+
+
+def test_plan_findings_are_located_and_set_the_exit_status(tmp_path, run_cli):
+    from ...engine.authoring.test_lint import LINT_PLAN, with_order_rule
+
+    assert run_cli("kb", "lint", "--strict", "--kb", str(plan_kb(tmp_path / "clean", LINT_PLAN))).code == 0
+    # an order rule the phase order defeats is an error
+    root = plan_kb(tmp_path / "inverted", with_order_rule("{ids: [beta]}", "{ids: [alpha]}"))
+    run = run_cli("kb", "lint", "--kb", str(root))
+    assert run.code == 2
+    assert located_files(run.out, root) == ["kb/plan.yaml"]
+    assert "error: kb/plan.yaml:19:7: course.order[0]: can never be honoured: alpha (phase 'early')" in run.out
+    # an option no rule proposes is a warning: it fails only with --strict
+    root = plan_kb(tmp_path / "reordered", LINT_PLAN.replace("      - alpha+beta\n", "      - beta+alpha\n"))
+    run = run_cli("kb", "lint", "--kb", str(root))
+    assert run.code == 0 and "0 error(s), 1 warning(s)" in run.out
+    assert "warning: kb/plan.yaml:6:9: priorities[0].order[0]: no combine action makes beta+alpha" in run.out
+    assert run_cli("kb", "lint", "--strict", "--kb", str(root)).code == 2

@@ -575,3 +575,105 @@ def test_leave_out_names_its_preference(make_kb):
     assert (action.kind, action.target, action.constraint, action.text) == ("leave_out", "alpha", "level", "slow")
     with pytest.raises(CicatrixError, match="missing required key 'constraint'"):
         load(make_kb(rule("q", "[{patient: {level: 3}}]", "- leave_out: alpha\n      reason: slow"), name="kb2"))
+
+
+# --- scoped exclusions and risk cautions --------------------------------------------------
+
+TARGETED = MANIFEST + "targets: {template: scar, field: type}\n"
+
+
+def test_a_scope_and_a_risk_are_parsed(make_kb):
+    then = (
+        "- avoid: alpha\n      scope: {site: $s}\n      reason: not on the {$s}\n"
+        "    - leave_out: beta\n      scope: {site: cheeks, depth: deep}\n      constraint: level\n      reason: slow\n"
+        "    - caution: alpha\n      risk: true\n      text: careful\n"
+        "    - caution: beta\n      text: just so you know\n"
+        "    - avoid: gamma\n      reason: everywhere"
+    )
+    kb = load(make_kb(rule("r", "[{scar: {site: $s}}]", then), manifest=TARGETED))
+    avoid, leave_out, risk, caution, plain = kb.rule("r").then
+    assert (avoid.kind, avoid.target, dict(avoid.scope)) == ("avoid", "alpha", {"site": Var("s")})
+    assert (leave_out.kind, dict(leave_out.scope)) == ("leave_out", {"site": "cheeks", "depth": "deep"})
+    assert (risk.kind, risk.risk, caution.risk) == ("caution", True, False)
+    assert dict(plain.scope) == {}  # no scope: everywhere
+
+
+def refused_scope(make_kb, when: str, then: str, manifest: str = TARGETED) -> str:
+    from cicatrix.engine.common.errors import CicatrixError
+
+    text = rule("r", when, then)
+    with pytest.raises(CicatrixError) as caught:
+        load(make_kb(text, manifest=manifest))
+    (problem,) = caught.value.problems
+    return problem.render()
+
+
+def position(text: str, needle: str) -> str:
+    """``line:column`` (1-based) of the first ``needle`` in ``text``."""
+    index = text.index(needle)
+    return f"{text.count(chr(10), 0, index) + 1}:{index - text.rfind(chr(10), 0, index)}"
+
+
+@pytest.mark.parametrize(
+    ("when", "then", "needle", "message"),
+    [
+        (
+            "[{scar: {site: $s}}]",
+            "- avoid: alpha\n      scope: {sight: $s}\n      reason: x",
+            "sight",
+            "[0].then[0].scope.sight: template 'scar' has no field 'sight'; did you mean 'site'?",
+        ),
+        (
+            "[{patient: {level: $l}}]",
+            "- avoid: alpha\n      scope: {site: $l}\n      reason: x",
+            "$l}\n",
+            "[0].then[0].scope.site: $l cannot scope scar.site: it holds an integer from 1 to 6, "
+            "but the field holds one of cheeks, forehead",
+        ),
+        (
+            "[{scar: {site: $s}}]",
+            "- leave_out: alpha\n      scope: {site: $where}\n      constraint: level\n      reason: x",
+            "$where",
+            "[0].then[0].scope.site: $where is not bound",
+        ),
+        (
+            "[{scar: {site: $s}}]",
+            "- leave_out: alpha\n      scope: {site: cheek}\n      constraint: level\n      reason: x",
+            "cheek}",
+            "[0].then[0].scope.site: 'cheek' can never match scar.site, which is one of cheeks, forehead or null; "
+            "did you mean 'cheeks'?",
+        ),
+    ],
+)
+def test_a_bad_scope_is_located(make_kb, when, then, needle, message):
+    text = rule("r", when, then)
+    found = refused_scope(make_kb, when, then)
+    assert found.startswith(f"kb/rules/rules.yaml:{position(text, needle)}: {message}"), found
+
+
+def test_a_scope_needs_targets_in_the_manifest(make_kb):
+    when, then = "[{scar: {site: $s}}]", "- avoid: alpha\n      scope: {site: $s}\n      reason: x"
+    text = rule("r", when, then)
+    assert refused_scope(make_kb, when, then, manifest=MANIFEST) == (
+        f"kb/rules/rules.yaml:{position(text, '{site: $s}' + chr(10))}: [0].then[0].scope: "
+        "a scope needs 'targets' in kb.yaml: it names fields of the target template"
+    )
+
+
+@pytest.mark.parametrize(
+    ("then", "message"),
+    [
+        # only a caution names a risk
+        ("- avoid: alpha\n      risk: true\n      reason: x", "8:7: [0].then[0].risk: unknown key 'risk'"),
+        # a caution is never scoped
+        ("- caution: alpha\n      scope: {site: cheeks}\n      text: x", "8:7: [0].then[0].scope: unknown key 'scope'"),
+        # an empty scope says nothing
+        ("- avoid: alpha\n      scope: {}\n      reason: x", "8:14: [0].then[0].scope: expected at least 1 entry"),
+    ],
+)
+def test_risk_and_scope_only_where_they_mean_something(make_kb, then, message):
+    from cicatrix.engine.common.errors import CicatrixError
+
+    with pytest.raises(CicatrixError) as caught:
+        load(make_kb(rule("r", "[{scar: {site: $s}}]", then), manifest=TARGETED))
+    assert caught.value.render().startswith("kb/rules/rules.yaml:" + message)
