@@ -21,6 +21,7 @@ def group() -> None:
       cicatrix consult examples/mixed-facial-scars.yaml --trace t.json
       cicatrix trace show t.json --rule 'ice-pick/*'
       cicatrix trace how t.json tca_cross
+      cicatrix trace how t.json problem-1
       cicatrix trace why-not t.json ablative_fractional_laser
     """
 
@@ -71,7 +72,10 @@ def how(trace_file: Path, conclusion: str) -> int:
     """How ID was concluded: rules and facts, down to the patient's input.
 
     ID is a recommendation (e.g. tca_cross or tca_cross+microneedling), an avoided
-    treatment, or a fact id (e.g. finding-1).
+    treatment, an alert, a fact id (e.g. finding-1) or a problem of the plan
+    (e.g. problem-1: its choice and why, its alternatives and why each ranks after
+    the choice, and what is ruled out for it). A recommendation also says which
+    problems it is chosen for or an alternative for.
     """
     from ..engine.explain.how import how as how_tree
     from ..engine.explain.tracefile import read
@@ -85,7 +89,12 @@ def how(trace_file: Path, conclusion: str) -> int:
 @TRACE
 @click.argument("treatment", metavar="ID")
 def why_not(trace_file: Path, treatment: str) -> int:
-    """Why ID was not recommended: each rule that could have, and what did not hold."""
+    """Why ID was not recommended: each rule that could have, and what did not hold.
+
+    For a recommendation, why the plan does not choose it for every problem: ruled
+    out there (and by which rule, limited to which values), an alternative ranked
+    after the choice (and why), or part of or an add-on to another option.
+    """
     from ..engine.explain.tracefile import read
     from ..engine.explain.why_not import why_not as why_not_tree
     from ..render.tree import render

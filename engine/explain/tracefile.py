@@ -10,7 +10,7 @@ the resolver must give the same plan.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,16 @@ def _concludes(action: Any) -> dict[str, Any]:
     return out
 
 
+def _field(f: FieldSpec) -> dict[str, Any]:
+    """What answers need of a field to name its values in words."""
+    out: dict[str, Any] = {"type": f.type}
+    if f.labels:
+        out["labels"] = {str(k): v for k, v in f.labels.items()}
+    if f.unit:
+        out["unit"] = f.unit
+    return out
+
+
 def to_dict(kb: KnowledgeBase, consultation: Consultation, result_json: dict[str, Any], source: str) -> dict[str, Any]:
     rules = {}
     for rule in kb.rules:
@@ -89,19 +99,7 @@ def to_dict(kb: KnowledgeBase, consultation: Consultation, result_json: dict[str
             "unless": [_pattern(p) for p in rule.unless],
             "concludes": [_concludes(a) for a in rule.then],
         }  # fmt: skip
-    templates = {
-        name: {
-            "fields": {
-                f.name: {
-                    "type": f.type,
-                    **({"labels": {str(k): v for k, v in f.labels.items()}} if f.labels else {}),
-                    **({"unit": f.unit} if f.unit else {}),
-                }
-                for f in t.fields.values()
-            }
-        }
-        for name, t in kb.templates.items()
-    }
+    templates = {name: {"fields": {f.name: _field(f) for f in t.fields.values()}} for name, t in kb.templates.items()}
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -132,6 +130,8 @@ def to_dict(kb: KnowledgeBase, consultation: Consultation, result_json: dict[str
         "rules": rules,
         "templates": templates,
         "catalogue": {t.id: t.title for t in kb.treatments.values()},
+        "names": {t.id: t.name for t in kb.treatments.values() if t.name != t.title},
+        **({"targets": {"template": kb.targets[0], "field": kb.targets[1]}} if kb.targets else {}),
         "result": result_json,
     }
 
@@ -168,6 +168,8 @@ class Trace:
     result: dict[str, Any]
     catalogue: dict[str, str]  # treatment id -> title
     version: int = VERSION
+    names: dict[str, str] = field(default_factory=dict)  # treatment id -> short name, where it has one
+    targets: tuple[str, str] | None = None  # (template, field) the plan's problems group input items by
 
     def consultation(self) -> Consultation:
         return Consultation(facts=tuple(self.facts.values()), firings=self.firings)
@@ -175,6 +177,14 @@ class Trace:
     def label(self, template: str, field: str, value: Any) -> str:
         spec = self.fields.get(template, {}).get(field)
         return spec.label(value) if spec else str(value)
+
+    def name(self, treatment: str) -> str:
+        """The short name the plan's sentences use for a treatment (its title when it has none)."""
+        return self.names.get(treatment) or self.catalogue.get(treatment, treatment)
+
+    def title(self, option: str) -> str:
+        """An option's title: a treatment's, or a combination's parts joined with " + "."""
+        return " + ".join(self.catalogue.get(c, c) for c in option.split("+"))
 
     def describe_fact(self, fact_id: str) -> str:
         fact = self.facts[fact_id]
@@ -187,9 +197,33 @@ class Trace:
         return f"{fact.id}: " + (", ".join(shown) if shown else "(no values)")
 
 
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_PROBLEM = {  # what the explanations read of a problem in the plan
+    "type": "object",
+    "required": ["id", "title", "kind", "choice", "alternatives", "adjuncts", "why", "ruled_out"],
+    "properties": {
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "kind": {"type": "string"},
+        "choice": {"type": ["string", "null"]},
+        "alternatives": _STRINGS,
+        "adjuncts": {"type": "object", "additionalProperties": _STRINGS},
+        "why": {"type": "string"},
+        "ruled_out": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "kind", "reason", "rules"],
+                "properties": {"kind": {"enum": ["avoid", "left_out"]}, "rules": _STRINGS},
+            },
+        },
+    },
+}
+
 _SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["format", "version", "kb", "facts", "firings", "rules", "templates", "result"],
+    "$defs": {"problem": _PROBLEM},
     "properties": {
         "format": {"const": FORMAT},
         "version": {"type": "integer"},
@@ -216,7 +250,23 @@ _SCHEMA: dict[str, Any] = {
         },
         "rules": {"type": "object"},
         "templates": {"type": "object"},
-        "result": {"type": "object", "required": ["recommendations", "avoid"]},
+        "names": {"type": "object", "additionalProperties": {"type": "string"}},
+        "targets": {
+            "type": "object",
+            "required": ["template", "field"],
+            "properties": {"template": {"type": "string"}, "field": {"type": "string"}},
+        },
+        "result": {
+            "type": "object",
+            "required": ["recommendations", "avoid"],
+            "properties": {
+                "plan": {
+                    "type": "object",
+                    "required": ["problems"],
+                    "properties": {"problems": {"type": "array", "items": {"$ref": "#/$defs/problem"}}},
+                }
+            },
+        },
     },
 }
 
@@ -286,27 +336,7 @@ def _build(name: str, data: dict[str, Any]) -> Trace:
     }
     firings = []
     for f in data["firings"]:
-        actions = tuple(
-            ActionRecord(
-                kind=a["kind"],
-                treatment=a.get("treatment"),
-                text=a.get("text", ""),
-                tier=a.get("tier", ""),
-                targets=tuple(a.get("targets", ())),
-                components=tuple(a.get("components", ())),
-                sequence=a.get("sequence", ""),
-                fact=a.get("fact"),
-                template=a.get("template", ""),
-                labels=dict(a.get("labels", {})),
-                alert=a.get("alert", ""),
-                severity=a.get("severity", ""),
-                constraint=a.get("constraint", ""),
-                same_as=a.get("same_as"),
-                scope=dict(a.get("scope", {})),
-                risk=bool(a.get("risk", False)),
-            )
-            for a in f["actions"]
-        )
+        actions = tuple(_action_from(a) for a in f["actions"])
         same = [a["same_as"] for a in f["actions"] if a.get("same_as")]
         for fid in [*f["matched"], *f["asserted"], *same]:
             if fid not in facts:
@@ -345,6 +375,30 @@ def _build(name: str, data: dict[str, Any]) -> Trace:
         result=data["result"],
         catalogue=dict(data.get("catalogue", {})),
         version=data["version"],
+        names=dict(data.get("names", {})),
+        targets=(data["targets"]["template"], data["targets"]["field"]) if "targets" in data else None,
+    )
+
+
+def _action_from(a: dict[str, Any]) -> ActionRecord:
+    """An action as written; keys a trace leaves out (no value, or an older version) take their defaults."""
+    return ActionRecord(
+        kind=a["kind"],
+        treatment=a.get("treatment"),
+        text=a.get("text", ""),
+        tier=a.get("tier", ""),
+        targets=tuple(a.get("targets", ())),
+        components=tuple(a.get("components", ())),
+        sequence=a.get("sequence", ""),
+        fact=a.get("fact"),
+        template=a.get("template", ""),
+        labels=dict(a.get("labels", {})),
+        alert=a.get("alert", ""),
+        severity=a.get("severity", ""),
+        constraint=a.get("constraint", ""),
+        same_as=a.get("same_as"),
+        scope=dict(a.get("scope", {})),
+        risk=bool(a.get("risk", False)),
     )
 
 
@@ -370,8 +424,16 @@ def treatment_ids(trace: Trace) -> set[str]:
     return ids
 
 
+def problem_ids(trace: Trace) -> list[str]:
+    """The ids of the plan's problems (none in a version-1 trace, which records no plan)."""
+    return [p["id"] for p in trace.result.get("plan", {}).get("problems", [])]
+
+
 def unknown_id(trace: Trace, wanted: str, kinds: str, *, facts: bool = True) -> CicatrixError:
-    known = sorted(treatment_ids(trace)) + (sorted(f for f in trace.facts if "/" not in f) if facts else [])
+    """An id the question cannot be about, with the closest ids it could have meant."""
+    known = sorted(treatment_ids(trace))
+    if facts:
+        known += problem_ids(trace) + sorted(f for f in trace.facts if "/" not in f)
     return _problem(trace.file, f"{wanted!r} is not {kinds} in this trace" + did_you_mean(wanted, known))
 
 

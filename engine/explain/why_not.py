@@ -3,7 +3,10 @@
 ``why_not`` looks at every rule that could have concluded a treatment and, for
 each, finds the first condition that did not hold, re-evaluating the rule's
 conditions over the facts the consultation ended with (with the same constraint
-semantics the compiler uses). It never runs the engine again.
+semantics the compiler uses). Asked about a recommendation, it answers problem
+by problem from the plan the trace records: ruled out there by a scoped avoid or
+leave_out, an alternative ranked after the choice, or folded into another option.
+It never runs the engine again.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..common.errors import CicatrixError
 from ..knowledge.constraints import holds, words
 from ..knowledge.model import Pattern, Var
+from . import plan
 from .tracefile import Trace, TraceRule, treatment_ids, unknown_id
 from .tree import Node
 
@@ -186,11 +191,18 @@ def _could_conclude(rule: TraceRule, wanted: str) -> bool:
 
 
 def why_not(trace: Trace, wanted: str) -> Node:
+    """Why ``wanted`` is not in the plan, or not everywhere in it: for a recommendation, problem
+    by problem; otherwise the avoid or preference that won and each rule that could have
+    recommended it, with the first of its conditions that did not hold."""
     recs = {r["id"]: r for r in trace.result["recommendations"]}
     avoided = {a["id"]: a for a in trace.result["avoid"]}
     if wanted in recs:
-        r = recs[wanted]
-        return Node(f"{wanted} ({r['title']}) was recommended, rank {r['rank']}; ask `cicatrix trace how` how.")
+        return _recommended(trace, recs[wanted])
+    if plan.find(trace, wanted) is not None:
+        raise CicatrixError.about(
+            trace.file,
+            f"{wanted} is a problem of the plan, not a treatment; ask how: cicatrix trace how {trace.file} {wanted}",
+        )
     candidates = [r for r in trace.rules.values() if _could_conclude(r, wanted)]
     if not candidates and wanted not in treatment_ids(trace) and "+" not in wanted:
         raise unknown_id(trace, wanted, "a treatment any rule concludes", facts=False)
@@ -199,14 +211,13 @@ def why_not(trace: Trace, wanted: str) -> Node:
         a = avoided[wanted]
         proposed = a.get("proposed_by") or []
         lead = f"proposed by {', '.join(proposed)}, but struck out" if proposed else "it is on the avoid list"
-        node = Node(f"{lead} by {', '.join(a['rules'])}: {a['reason']}")
+        node = Node(f"{lead} by {', '.join(a['rules'])}: {a['reason']}", _everywhere(trace, wanted, "avoid"))
         root.children.append(node)
     left_out = {x["id"]: x for x in trace.result.get("left_out", [])}
     if wanted in left_out:
         x = left_out[wanted]
-        root.children.append(
-            Node(f"left out for your preferences ({x['constraint']}) by {', '.join(x['rules'])}: {x['reason']}")
-        )
+        lead = f"left out for your preferences ({x['constraint']}) by {', '.join(x['rules'])}: {x['reason']}"
+        root.children.append(Node(lead, _everywhere(trace, wanted, "leave_out")))
     fired = {f.rule: f.seq for f in trace.firings}
     for rule in candidates:
         if rule.id in fired:
@@ -248,3 +259,102 @@ def _dropped(trace: Trace, wanted: str, seq: int) -> str:
     if missing:
         return ", but a component is not recommended on its own: " + ", ".join(missing)
     return ""
+
+
+# --- the plan's problems ------------------------------------------------------------
+
+
+def _recommended(trace: Trace, rec: dict[str, Any]) -> Node:
+    """A recommendation, and where the plan does not choose it: problem by problem."""
+    head = f"{rec['id']} ({rec['title']}) was recommended, rank {rec['rank']}"
+    hint = "; ask `cicatrix trace how` how."
+    if not plan.has_plan(trace):
+        return Node(head + hint, [Node(plan.no_plan(trace, "for which problems the plan chose it"))])
+    stand = plan.standing(trace)
+    nodes = [n for p in plan.problems(trace) if (n := _for_problem(trace, p, rec["id"], stand)) is not None]
+    if all(n.text.startswith("chosen for ") for n in nodes):
+        return Node(head + hint, nodes)
+    return Node(head + "; problem by problem:", nodes)
+
+
+def _for_problem(trace: Trace, problem: dict[str, Any], wanted: str, stand: plan.Standing) -> Node | None:
+    """What the plan does with ``wanted`` for one problem, if the problem had it as an option at all."""
+    ref, choice = plan.ref(problem), problem["choice"]
+    if choice == wanted:
+        return Node(f"chosen for {ref}")
+    entry = plan.ruled_out_here(problem, wanted)
+    if entry is not None:
+        part = "" if entry["id"] == wanted else f" (through its part {entry['id']}, {entry['title']})"
+        lines = plan.ruled_out_lines(trace, problem, entry, stand)
+        return Node(plan.ruled_out_for(entry, ref) + part, [Node(line) for line in lines])
+    if wanted in problem["alternatives"]:
+        return _alternative(trace, problem, wanted, stand)
+    shown = _shown_as(trace, problem, wanted)
+    if shown:
+        return Node(f"{shown} for {ref}")
+    if wanted in plan.proposed_for(trace, problem, stand):
+        return _ranked_after(trace, problem)
+    return None
+
+
+def _alternative(trace: Trace, problem: dict[str, Any], wanted: str, stand: plan.Standing) -> Node:
+    """An alternative, with the reason the problem's why gives for ranking it after the choice."""
+    choice = problem["choice"]
+    after = f", after the choice {plan.described(trace, problem, choice)}" if choice else ""
+    text = f"an alternative for {plan.ref(problem)}{after}: {plan.reason_after(trace, problem, wanted, stand)}"
+    if wanted in plan.alternative_reasons(trace, problem):
+        return Node(text)
+    return Node(text, [Node(f"why: {problem['why']}")])
+
+
+def _shown_as(trace: Trace, problem: dict[str, Any], wanted: str) -> str:
+    """How the plan shows an option folded into another: part of the choice, an add-on, or the
+    choice plus what other problems already get."""
+    choice, adjuncts = problem["choice"], problem["adjuncts"]
+    if choice and wanted in choice.split("+"):
+        return f"part of the choice {plan.described(trace, problem, choice)}"
+    with_it = [o for o in (choice, *problem["alternatives"]) if o and wanted in adjuncts.get(o, [])]
+    if with_it:
+        return f'an add-on, shown as "± {trace.name(wanted)}" beside {", ".join(with_it)}'
+    parts = wanted.split("+")
+    for option in (choice, *problem["alternatives"]):
+        if option and option in parts and set(parts) - {option} <= set(adjuncts.get(option, [])):
+            return f"shown as {plan.described(trace, problem, option)}"
+    elsewhere = {
+        c for p in plan.problems(trace) if p["id"] != problem["id"] and p["choice"] for c in p["choice"].split("+")
+    }
+    if choice and set(choice.split("+")) < set(parts) and set(parts) - set(choice.split("+")) <= elsewhere:
+        return f"not listed: it is the choice {choice} plus what the plan gives other problems anyway"
+    return ""
+
+
+def _ranked_after(trace: Trace, problem: dict[str, Any]) -> Node:
+    """An option the problem had that ranks after the choice and the alternatives the plan lists."""
+    choice, alternatives = problem["choice"], problem["alternatives"]
+    why = Node(f"why: {problem['why']}")
+    if choice is None:
+        return Node(f"considered for {plan.ref(problem)}, where nothing is chosen", [why])
+    listed = f" and its alternatives {', '.join(alternatives)}" if alternatives else ""
+    return Node(f"considered for {plan.ref(problem)}, but ranked after the choice {choice}{listed}", [why])
+
+
+def _everywhere(trace: Trace, wanted: str, kind: str) -> list[Node]:
+    """When every rule ruling ``wanted`` out was limited to some input items, how together they
+    covered every problem it could serve (which is what rules it out of the whole plan)."""
+    found = [a for f in trace.firings for a in f.actions if a.kind == kind and a.treatment == wanted]
+    if not found or any(not a.scope for a in found) or not plan.has_plan(trace):
+        return []
+    stand = plan.standing(trace)
+    verb, outright = ("avoid", "avoids") if kind == "avoid" else ("preference", "leaves out")
+    node = Node(
+        f"every {verb} of it is limited to some input items, yet together they cover every problem "
+        f"it could serve, so the plan {outright} {wanted} outright:"
+    )
+    for p in plan.problems(trace):
+        entry = plan.ruled_out_here(p, wanted)
+        if entry is not None and entry["id"] == wanted:
+            lines = plan.ruled_out_lines(trace, p, entry, stand)
+            node.children.append(Node(plan.ref(p), [Node(line) for line in lines]))
+    if not node.children:
+        node.children.append(Node("no problem of the plan could use it outside those scopes"))
+    return [node]

@@ -157,7 +157,7 @@ def decide(
             break
     ruled_out = _ruled_out(ctx, options)
     if choice is None:
-        why = _nothing(ctx, options, priority, ruled_out)
+        why = _nothing(ctx, options, priority, ruled_out, alternatives)
         rules: tuple[str, ...] = ()
     else:
         why = _why(ctx, choice, alternatives, priority, adjuncts) + _passed_over(
@@ -226,11 +226,29 @@ def _passed_over(
 
 
 def _nothing(
+    ctx: Context,
+    options: dict[str, Option],
+    priority: Priority | None,
+    ruled_out: tuple[RuledOut, ...],
+    add_ons: list[Option],
+) -> str:
+    """Why nothing is chosen, naming the best option and what it would take, and the add-ons left."""
+    left = ""
+    if add_ons:
+        names = _joined([option_name(ctx.kb, o.id) for o in add_ons])
+        left = f"only add-ons remain, which support but do not correct on their own: {names}."
+    best = _best_ruled_out(ctx, options, priority, ruled_out)
+    if best:
+        return best + (f" Meanwhile {left}" if left else "")
+    if left:
+        return f"Nothing corrective is proposed for these; {left}"
+    return "No option in the knowledge base fits these."
+
+
+def _best_ruled_out(
     ctx: Context, options: dict[str, Option], priority: Priority | None, ruled_out: tuple[RuledOut, ...]
 ) -> str:
-    """Why nothing is chosen, naming the best option and what it would take."""
-    if not ruled_out:
-        return "No option in the knowledge base fits these."
+    """The best option ruled out, preferring one a preference rules out (it can change), with why."""
     ranked = sorted(options.values(), key=lambda o: _key(ctx, o, priority))
     reasons = {r.id: r for r in ruled_out}
     for wanted in ("left_out", "avoid"):
@@ -242,7 +260,7 @@ def _nothing(
             if wanted == "left_out":
                 return f"Nothing fits your preferences for now. The best option, {title}, is left out: {hit.reason}"
             return f"Nothing is planned for now. The best option, {title}, is ruled out: {hit.reason}"
-    return "Nothing is planned for now: every option is ruled out (see below)."
+    return ""
 
 
 def _ruled_out(ctx: Context, options: dict[str, Option]) -> tuple[RuledOut, ...]:
@@ -267,8 +285,8 @@ def _ruled_out(ctx: Context, options: dict[str, Option]) -> tuple[RuledOut, ...]
                 )
             elif c in ctx.exclusions:
                 found = ctx.exclusions[c]
-                kind = "avoid" if any(e.kind == "avoid" for e in found) else "left_out"
-                chosen = [e for e in found if e.kind == kind]
+                unsafe = [e for e in found if e.kind == "avoid"]
+                kind, chosen = ("avoid", unsafe) if unsafe else ("left_out", found)
                 entry = RuledOut(
                     c,
                     ctx.kb.treatments[c].title,

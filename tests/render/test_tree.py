@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from cicatrix.engine.explain.how import how
@@ -19,3 +20,13 @@ def test_golden_how_tree(traces):
     if os.environ.get("CICATRIX_GOLDEN") == "update":
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
+
+
+def test_golden_how_tree_names_the_firings_the_trace_has(traces):
+    """When the golden copy goes stale because the knowledge base renumbered its firings, say so."""
+    trace, _ = traces["isolated-deep-ice-pick.yaml"]
+    by_seq = {f.seq: f.rule for f in trace.firings}
+    named = re.findall(r"rule (\S+) \(firing #(\d+)\)", (GOLDEN / "how-tca-cross.txt").read_text(encoding="utf-8"))
+    assert named, "the golden tree names no firing"
+    for rule, seq in named:
+        assert by_seq.get(int(seq)) == rule, f"firing #{seq} is {by_seq.get(int(seq))}, not {rule}: regenerate"
