@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..common.numbers import number_text
 
@@ -158,8 +158,7 @@ class RoutineSpec:
     how: str
 
 
-@dataclass(frozen=True)
-class CourseSpec:
+class CourseSpec(NamedTuple):
     """Where a treatment sits in a course of care, and how long it runs.
 
     ``sessions`` and ``interval_weeks`` describe a series; ``weeks`` the length of
@@ -301,10 +300,12 @@ class SourceDoc:
 
 
 # --- the plan: problems, priorities, the course ----------------------------
+# These are NamedTuples rather than frozen dataclasses: they are as immutable, and
+# creating a NamedTuple class costs a tenth of a dataclass at import, which every
+# cold consultation pays.
 
 
-@dataclass(frozen=True)
-class Region:
+class Region(NamedTuple):
     """Values of one input field that count as one area (for example, one body region)."""
 
     id: str
@@ -312,8 +313,7 @@ class Region:
     values: tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class Priority:
+class Priority(NamedTuple):
     """The order in which the sources rank options for the input items this entry matches."""
 
     when: tuple[FieldConstraint, ...]  # on the target template's fields
@@ -323,8 +323,7 @@ class Priority:
     where: Where
 
 
-@dataclass(frozen=True)
-class Selector:
+class Selector(NamedTuple):
     """A set of catalogue entries named by id, kind or tag (any of them)."""
 
     ids: tuple[str, ...] = ()
@@ -341,8 +340,7 @@ class Selector:
         return ", ".join(parts)
 
 
-@dataclass(frozen=True)
-class Phase:
+class Phase(NamedTuple):
     id: str
     title: str
     alongside: bool  # runs from week 0 beside the others instead of after them
@@ -351,8 +349,7 @@ class Phase:
     where: Where
 
 
-@dataclass(frozen=True)
-class OrderRule:
+class OrderRule(NamedTuple):
     """What must come first: every ``then`` item starts ``gap_weeks`` after every ``first`` item ends."""
 
     first: Selector
