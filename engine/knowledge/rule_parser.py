@@ -294,25 +294,40 @@ class RuleParser:
             self.error(path, "a scope needs 'targets' in kb.yaml: it names fields of the target template")
             return None
         template = self.templates[self.targets[0]]
+        return self.field_values(template, raw, bound, path, "cannot scope")
+
+    def field_values(
+        self,
+        template: Template,
+        values: Mapping[str, Any],
+        bound: Mapping[str, FieldSpec],
+        path: tuple[Any, ...],
+        verb: str,
+    ) -> dict[str, Any] | None:
+        """Values for a template's fields, each a literal it accepts or a variable of a fitting type.
+
+        ``verb`` says what a misfit variable cannot do ("be stored in", "scope").
+        """
         out: dict[str, Any] = {}
         ok = True
-        for fname, value in raw.items():
+        for fname, value in values.items():
             spec = template.fields.get(fname)
+            fpath = (*path, fname)
             if spec is None:
                 self.error(
-                    (*path, fname),
+                    fpath,
                     f"template {template.name!r} has no field {fname!r}" + did_you_mean(fname, template.fields),
                     key=True,
                 )
                 ok = False
             elif is_var(value):
-                var = self.var(value, bound, (*path, fname))
+                var = self.var(value, bound, fpath)
                 if var is not None and (why := _cannot_hold(bound[var.name], spec)):
-                    self.error((*path, fname), f"${var.name} cannot scope {template.name}.{fname}: {why}")
+                    self.error(fpath, f"${var.name} {verb} {template.name}.{fname}: {why}")
                     var = None
                 ok = ok and var is not None
                 out[fname] = var
-            elif self.literal(value, spec, f"{template.name}.{fname}", (*path, fname)):
+            elif self.literal(value, spec, f"{template.name}.{fname}", fpath):
                 out[fname] = value
             else:
                 ok = False
@@ -342,30 +357,11 @@ class RuleParser:
                 key=True,
             )
             return None
-        resolved: dict[str, Any] = {}
-        ok = True
-        for fname, value in values.items():
-            spec = template.fields.get(fname)
-            if spec is None:
-                self.error(
-                    (*path, name, fname),
-                    f"template {name!r} has no field {fname!r}" + did_you_mean(fname, template.fields),
-                    key=True,
-                )
-                ok = False
-            elif is_var(value):
-                var = self.var(value, bound, (*path, name, fname))
-                if var is not None and (why := _cannot_hold(bound[var.name], spec)):
-                    self.error((*path, name, fname), f"${var.name} cannot be stored in {name}.{fname}: {why}")
-                    var = None
-                ok = ok and var is not None
-                resolved[fname] = var
-            elif self.literal(value, spec, f"{name}.{fname}", (*path, name, fname)):
-                resolved[fname] = value
-            else:
-                ok = False
+        resolved = self.field_values(template, values, bound, (*path, name), "cannot be stored in")
+        ok = resolved is not None
+        resolved = resolved or {}
         for fname, spec in template.fields.items():
-            if fname in resolved or fname in values:
+            if fname in values:
                 continue
             if spec.has_default:
                 resolved[fname] = spec.default

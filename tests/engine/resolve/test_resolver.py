@@ -4,17 +4,22 @@ and only from the firings (resolving the same record twice gives the same plan).
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
+from cicatrix.engine.compile.compiler import compile_kb
 from cicatrix.engine.knowledge.loader import load
 from cicatrix.engine.patient.reader import from_data, read
 from cicatrix.engine.resolve import resolver
+from cicatrix.engine.resolve.contract import to_dict
 from cicatrix.engine.resolve.resolver import plan, resolve
 from cicatrix.engine.resolve.result import Avoidance, DroppedCombination, KbInfo
 from cicatrix.engine.session.session import Session
 
 from ...conftest import EXAMPLES, MANIFEST, TREATMENTS
+from ...helpers import patients
 
 SOURCES = MANIFEST + "  other.txt: {title: Another source, confidence: low}\n"
 TARGETS = "targets: {template: scar, field: type}\n"
@@ -283,3 +288,52 @@ def test_only_options_some_rule_proposed_are_listed_as_left_out(make_kb):
         ("alpha", ("level",), "slow", ("slow-a",))
     ]
     assert not result.recommendations
+
+
+# --- the plan, over generated patients of the bundled knowledge base ------------------------
+
+
+def planned_ids(result) -> dict[str, set[str]]:
+    """Every id the plan names, by where it names it."""
+    problems = result.plan.problems
+    course = [i for ph in result.plan.course for i in ph.items]
+    return {
+        "choice": {p.choice for p in problems if p.choice},
+        "alternatives": {a for p in problems for a in p.alternatives},
+        "adjuncts": {a for p in problems for added in p.adjuncts.values() for a in added}
+        | {a for i in course for a in i.adjuncts},
+        "adjunct keys": {k for p in problems for k in p.adjuncts},
+        "course": {i.id for i in course},
+        "part_of": {i.part_of for i in course if i.part_of},
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=patients)
+def test_the_plan_names_only_recommendations_and_nothing_excluded(kb, session, data):
+    result = plan(session, from_data(data, kb))
+    recommended = {r.id for r in result.recommendations}
+    excluded = {a.id for a in result.avoid} | {x.id for x in result.left_out}
+    for where, ids in planned_ids(result).items():
+        assert ids <= recommended, (where, ids - recommended)
+        parts = {part for i in ids for part in i.split("+")}
+        assert not parts & excluded, (where, parts & excluded)
+    for p in result.plan.problems:
+        assert set(p.adjuncts) <= {p.choice, *p.alternatives}, p.title
+    # every input scar is in exactly one problem
+    count = len(result.patient["scars"])
+    assert sorted(i for p in result.plan.problems for i in p.items) == list(range(1, count + 1))
+
+
+@pytest.fixture(scope="module")
+def fresh_session(kb):
+    return Session(compile_kb(kb))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=patients)
+def test_the_json_plan_is_byte_identical_across_runs(kb, session, fresh_session, data):
+    first = json.dumps(to_dict(plan(session, from_data(data, kb))), ensure_ascii=False)
+    again = json.dumps(to_dict(plan(fresh_session, from_data(copy.deepcopy(data), kb))), ensure_ascii=False)
+    assert first == again
+    assert json.loads(first)["plan"]["problems"]
