@@ -18,7 +18,7 @@ from ..common.errors import CicatrixError, Problem, did_you_mean
 from ..documents import yamlio
 from ..knowledge.constraints import holds
 from ..knowledge.files import PLAN_FILE
-from ..knowledge.model import Action, KnowledgeBase, Pattern, Priority, Rule, Selector, Test, Var
+from ..knowledge.model import Action, KnowledgeBase, Pattern, Priority, Rule, Selector, Test, Var, catalogue_fact
 from ..resolve.options import CORRECTIVE
 from .dependencies import build, could_match
 
@@ -360,19 +360,6 @@ def _unscheduled_procedures(kb: KnowledgeBase, proposed: set[str]) -> Iterator[P
             )
 
 
-def _catalogue_fact(kb: KnowledgeBase, tid: str) -> dict[str, Any]:
-    """The values of the fact the session declares for a catalogue entry."""
-    t = kb.treatments[tid]
-    return {
-        "id": t.id,
-        "kind": t.kind,
-        "downtime_min": t.downtime_min,
-        "downtime_max": t.downtime_max,
-        "cost": t.cost,
-        "tags": list(t.tags),
-    }
-
-
 _ANY = "*"  # producers key: recommendations of a variable lint cannot narrow down
 
 
@@ -387,7 +374,7 @@ def _candidates(kb: KnowledgeBase, rule: Rule, var: Var) -> list[str] | None:
             c.field == "id" and any(t.op in ("eq", "bind") and t.value == var for t in c.tests) for c in p.constraints
         )
         if binds and kb.templates[p.template].builtin and "id" in kb.templates[p.template].fields:
-            return [tid for tid in kb.treatments if could_match(p, p.template, _catalogue_fact(kb, tid))]
+            return [tid for tid in kb.treatments if could_match(p, p.template, catalogue_fact(kb.treatments[tid]))]
     return None
 
 

@@ -416,6 +416,22 @@ class KnowledgeBase:
         return {rule.id: rule for rule in self.rules}
 
 
+def catalogue_fact(t: Treatment) -> dict[str, Any]:
+    """The values of the ``treatment`` fact a session declares for a catalogue entry.
+
+    One definition: the session declares these facts and lint reasons about which
+    rules could match them, so the two must agree field for field.
+    """
+    return {
+        "id": t.id,
+        "kind": t.kind,
+        "downtime_min": t.downtime_min,
+        "downtime_max": t.downtime_max,
+        "cost": t.cost,
+        "tags": list(t.tags),
+    }
+
+
 def bound_fields(when: Iterable[Pattern], templates: Mapping[str, Template]) -> dict[str, FieldSpec]:
     """The field each variable is first bound from: it decides how the value is worded."""
     bound: dict[str, FieldSpec] = {}

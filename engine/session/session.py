@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..compile.compiler import FACT_ID_KEY, FACT_PREFIX, VAR_PREFIX, CompiledKB, compile_kb
-from ..knowledge.model import Action, KnowledgeBase, Rule, Var
+from ..knowledge.model import Action, KnowledgeBase, Rule, Var, catalogue_fact
 from ..knowledge.wording import fill, placeholders
 from ..match.select import engine_class
 from ..patient.reader import PatientInput
@@ -55,14 +55,7 @@ class Session:
             self._register(declared, FactRecord(fact.id, fact.template, dict(fact.values), "input"))
         if self.compiled.uses_catalogue:
             for t in self.kb.treatments.values():
-                values = {
-                    "id": t.id,
-                    "kind": t.kind,
-                    "downtime_min": t.downtime_min,
-                    "downtime_max": t.downtime_max,
-                    "cost": t.cost,
-                    "tags": list(t.tags),
-                }
+                values = catalogue_fact(t)
                 declared = self.engine.declare(classes["treatment"](**values))
                 self._register(declared, FactRecord(f"treatment/{t.id}", "treatment", values, "catalogue"))
         self.engine.run()
