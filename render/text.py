@@ -28,7 +28,7 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88, show_all: bool = 
     _problems(w, result, kb)
     _also(w, result, kb)
     _course(w, result, kb)
-    _routine(w, result.routine, kb)
+    _routine(w, result, kb)
     _avoid(w, result)
     _left_out(w, result)
     if result.notes:
@@ -83,6 +83,13 @@ def _problems(w: Writer, result: Result, kb: KnowledgeBase) -> None:
                 w.para(caution, 5, "Caution: ")
         if p.alternatives:
             w.para("; ".join(name(kb, a, p.adjuncts) for a in p.alternatives), 5, "Alternatives: ")
+            shown = set(chosen.cautions) if chosen is not None else set()
+            for a in p.alternatives:
+                other = recommendation(result, a)
+                for caution in other.cautions if other is not None else ():
+                    if caution not in shown:
+                        shown.add(caution)
+                        w.para(caution, 5, f"Caution ({name(kb, a)}): ")
         here, everywhere = ruled_out_here(result, p)
         for x in here:
             verb = "avoid here" if x.kind == "avoid" else "left out here"
@@ -136,18 +143,41 @@ _DAYS = {"monday": "Mon", "tuesday": "Tue", "wednesday": "Wed", "thursday": "Thu
 _DAYS |= {"saturday": "Sat", "sunday": "Sun"}
 
 
-def _routine(w: Writer, routine: Routine, kb: KnowledgeBase) -> None:
-    if not routine.morning and not any(routine.evening.values()):
+def _routine(w: Writer, result: Result, kb: KnowledgeBase) -> None:
+    routine = result.routine
+    daily = [r for r in result.recommendations if r.kind == "lifestyle"]
+    if not routine.morning and not any(routine.evening.values()) and not daily:
         return
     w.heading("Home care, day by day")
+    if any(r.kind == "home_care" for r in result.recommendations) and result.plan.course:
+        w.para("Once every product has started (the course above says when):", 2)
     names = {s.id: kb.treatments[s.id].name for s in routine.steps.values()}
     if routine.morning:
         w.para(" -> ".join(names[i] for i in routine.morning), 2, "Morning: ", hang=4)
+    _evenings(w, routine, names)
+    if routine.steps:
+        w.lines.append("  How to use:")
+    for step in routine.steps.values():
+        found = recommendation(result, step.id)
+        cautions = " ".join(f"Caution: {c}" for c in (found.cautions if found else ()))
+        if step.how or cautions:
+            where = f", {step.where}" if step.where else ""
+            w.para(f"{names[step.id]}{where}: {' '.join(x for x in (step.how, cautions) if x)}", 4, "- ", hang=6)
+    if daily:
+        w.lines.append("  Every day:")
+        for r in daily:
+            w.para(f"{r.title}: {r.explanation}", 4, "- ", hang=6)
+
+
+def _evenings(w: Writer, routine: Routine, names: dict[str, str]) -> None:
+    """The evening plan, nights with the same steps on one line."""
     nights: dict[tuple[str, ...], list[str]] = {}
     for day, ids in routine.evening.items():
         nights.setdefault(ids, []).append(_DAYS.get(day, day))
     label = "Evening: "
     for ids, on in nights.items():
+        if not any(routine.evening.values()):
+            break
         days_text = "every evening" if len(on) == 7 else ", ".join(on)
         w.para(f"{days_text}: {', '.join(names[i] for i in ids) or 'nothing'}", 2, label, hang=4)
         label = " " * len(label)
@@ -159,11 +189,6 @@ def _routine(w: Writer, routine: Routine, kb: KnowledgeBase) -> None:
             2,
             "Note: ",
         )
-    w.lines.append("  How to use:")
-    for step in routine.steps.values():
-        if step.how:
-            where = f", {step.where}" if step.where else ""
-            w.para(f"{names[step.id]}{where}: {step.how}", 4, "- ", hang=6)
 
 
 def _left_out(w: Writer, result: Result) -> None:

@@ -148,6 +148,8 @@ def decide(
     for o in ranked:
         if o is choice:
             continue
+        if choice and o.tier == TIERS[-1]:
+            continue  # an add-on supports a treatment; beside a choice it is no alternative to it
         if choice and o.id in choice.components and o.tier != TIERS[0]:
             continue  # a part of the chosen combination, not an option in its own right here
         if choice and set(choice.components) < set(o.components) <= set(choice.components) | chosen_elsewhere:
@@ -220,7 +222,7 @@ def _passed_over(
     for o in better:
         hit = next((reasons[c] for c in o.components if c in reasons), None)
         if hit is not None and o.tier != TIERS[-1]:
-            verb = "left out for your preferences" if hit.kind == "left_out" else "ruled out"
+            verb = "left out for your preferences" if hit.kind == "left_out" else "not an option now"
             return f" {option_name(ctx.kb, o.id)} would come first but is {verb}: {hit.reason}"
     return ""
 
@@ -259,7 +261,7 @@ def _best_ruled_out(
             title = option_name(ctx.kb, o.id)
             if wanted == "left_out":
                 return f"Nothing fits your preferences for now. The best option, {title}, is left out: {hit.reason}"
-            return f"Nothing is planned for now. The best option, {title}, is ruled out: {hit.reason}"
+            return f"Nothing is planned for now. The best option, {title}, is not an option now: {hit.reason}"
     return ""
 
 

@@ -68,8 +68,8 @@ def _length(spec: CourseSpec) -> int | None:
 def _place(kb: KnowledgeBase, phase: Phase, items: list[_Entry], start: int, placed: list[_Entry]) -> None:
     """Earliest starts for one phase's items: its start, gradual spacing, then every ordering rule."""
     gradual = [e for e in items if e.spec.gradual]
-    for e in items:
-        e.start = start + (gradual.index(e) * kb.plan.gradual_weeks if e.spec.gradual else 0)
+    for e in items:  # gradual items one at a time, the first after the others have settled in
+        e.start = start + ((gradual.index(e) + 1) * kb.plan.gradual_weeks if e.spec.gradual else 0)
     for _ in range(len(items) + 1):  # rules only push items later; a few passes settle them
         moved = False
         for e in items:

@@ -48,7 +48,7 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
     problems = _problems(kb, groups, options, proposals, exclusions, frozenset(r.id for r in recs))
     recommendations = ranked(recs, kb, problems, proposals.risks)
     alerts = _alerts(kb, proposals.alerts)
-    also = _also(recommendations, options)
+    also = _also(recommendations, proposals)
     course, reassess = schedule_course(kb, problems, recommendations, also)
     items_key = kb.templates[kb.targets[0]].input.key if kb.targets else "items"  # type: ignore[union-attr]
     result = Result(
@@ -99,13 +99,18 @@ def _standing(
         struck.update(found)
 
 
-def _also(recommendations: tuple[Recommendation, ...], options: dict[str, dict[str, Option]]) -> tuple[str, ...]:
-    """Corrective options that serve none of the problems (they answer something outside the input list)."""
-    served = {oid for found in options.values() for oid in found}
+def _also(recommendations: tuple[Recommendation, ...], proposals: Proposals) -> tuple[str, ...]:
+    """Corrective options whose rules name no target: they answer something outside the input list.
+
+    An option whose rules target kinds the person does not have is no part of the
+    plan; one that names no target at all (a finding of the person, not of an
+    input item) is, and the plan lists it apart.
+    """
+    found = {**proposals.recommended, **proposals.combinations}
     return tuple(
         r.id
         for r in recommendations
-        if r.kind in ("procedure", "combination") and r.tier != TIERS[-1] and r.id not in served
+        if r.kind in ("procedure", "combination") and r.tier != TIERS[-1] and not found[r.id].targets
     )
 
 

@@ -20,7 +20,7 @@ def test_text_plan_reads_as_a_plan(run_cli):
     # nothing is chosen in pregnancy, and the plan says why, naming the best option
     words = " ".join(text.split())
     assert "Choice: nothing for now" in text
-    assert "The best option, TCA CROSS, is ruled out: You are pregnant" in words
+    assert "The best option, TCA CROSS, is not an option now: You are pregnant" in words
     assert "Retinoid (tretinoin / adapalene): You are pregnant" in words  # under AVOID
     assert max(len(line) for line in text.splitlines()) <= 88
 
