@@ -78,11 +78,16 @@ def test_cli_how_a_problem_and_why_not_an_alternative(run_cli, trace_file):
     lines = run.out.splitlines()
     assert lines[0] == "problem-2: moderate rolling scars on the cheeks (region face, grade 3, burden 12)"
     assert "├─ choice: subcision (Subcision ± PRP)" in lines
-    assert "└─ alternative: rf_microneedling (RF microneedling ± PRP): ranked after Subcision by the sources" in lines
-    run = run_cli("trace", "why-not", str(trace_file), "dermal_filler")
+    assert "└─ alternative: microneedling (Microneedling ± PRP): ranked after Subcision by the sources" in lines
+    run = run_cli("trace", "why-not", str(trace_file), "microneedling")
     assert run.code == 0
     assert run.out.splitlines()[1] == (
         "├─ an alternative for problem-2 (moderate rolling scars on the cheeks), after the choice subcision"
+    )
+    run = run_cli("trace", "why-not", str(trace_file), "dermal_filler")
+    assert run.code == 0
+    assert run.out.splitlines()[1] == (
+        "└─ considered for problem-2 (moderate rolling scars on the cheeks), but ranked after the choice"
     )
     run = run_cli("trace", "how", str(trace_file), "problem-9")
     assert run.code == 2 and "did you mean 'problem-" in run.err and "Traceback" not in run.err
