@@ -76,24 +76,31 @@ def _usable(ctx: Context, option: Option) -> bool:
 
 
 def _fold(ctx: Context, options: dict[str, Option]) -> tuple[list[Option], dict[str, tuple[str, ...]]]:
-    """The options left once add-ons fold into what they join, and each option's add-ons."""
+    """The options left once add-ons fold into what they join, and each option's add-ons.
+
+    "base + add-on" becomes the base, shown with "± add-on". When the base is in the
+    plan but no rule proposed it alone for this problem, the combination's own case
+    for the problem carries over to the base, so the add-on still never stands as
+    the thing chosen.
+    """
     adjuncts = ctx.kb.plan.adjuncts
     usable = {oid: o for oid, o in options.items() if _usable(ctx, o)}
-    kept = []
+    kept: dict[str, Option] = {}
     for oid, o in usable.items():
         if oid in adjuncts:
             continue  # an add-on alone is never an option
         base = [c for c in o.components if c not in adjuncts]
         added = [c for c in o.components if c in adjuncts]
-        if added and len(base) == 1 and base[0] in usable and all(base[0] in adjuncts[a] for a in added):
-            continue  # "base + add-on" is the base, shown with "± add-on"
-        kept.append(o)
+        if not (added and len(base) == 1 and all(base[0] in adjuncts[a] for a in added)):
+            kept.setdefault(oid, o)
+        elif base[0] not in usable and base[0] in ctx.allowed and base[0] not in ctx.exclusions:
+            kept.setdefault(base[0], Option(base[0], (base[0],), o.tier, list(o.rules), list(o.texts)))
     addable = [a for a in adjuncts if a in ctx.allowed and a not in ctx.exclusions]
     extras = {
         o.id: tuple(a for a in addable if a not in o.components and any(p in o.components for p in adjuncts[a]))
-        for o in kept
+        for o in kept.values()
     }
-    return kept, {oid: found for oid, found in extras.items() if found}
+    return list(kept.values()), {oid: found for oid, found in extras.items() if found}
 
 
 def with_adjuncts(kb: KnowledgeBase, option_id: str, adjuncts: Mapping[str, tuple[str, ...]]) -> str:

@@ -337,3 +337,24 @@ def test_the_json_plan_is_byte_identical_across_runs(kb, session, fresh_session,
     again = json.dumps(to_dict(plan(fresh_session, from_data(copy.deepcopy(data), kb))), ensure_ascii=False)
     assert first == again
     assert json.loads(first)["plan"]["problems"]
+
+
+def test_also_holds_only_options_that_rest_on_no_scar(kb, session):
+    """Options whose rules name other scar types, resting on this patient's scars, are no
+    'also' options: the course once ran four resurfacing procedures at once for them."""
+    from cicatrix.engine.resolve.roots import roots
+
+    result = plan(session, from_data({"scars": [{"type": "ice_pick", "depth": "shallow", "site": "forehead"}]}, kb))
+    firing_roots, _ = roots(result.consultation, "scar")
+    for firing in result.consultation.firings:
+        for action in firing.actions:
+            oid = action.treatment if action.kind == "recommend" else "+".join(action.components)
+            if action.kind in ("recommend", "combine") and oid in result.plan.also:
+                assert not firing_roots[firing.seq], (oid, firing.rule, "rests on", firing_roots[firing.seq])
+    corrective = [
+        i.id
+        for ph in result.plan.course
+        for i in ph.items
+        if kb.treatments[i.id].kind == "procedure" and not i.problems
+    ]
+    assert corrective == []
