@@ -212,6 +212,8 @@ def _as_written(value: Any) -> str:
     from ...engine.documents.yamlio import as_written
     from ...engine.knowledge.model import Var
 
+    if isinstance(value, tuple):
+        return "any of [" + ", ".join(_as_written(v) for v in value) + "]"
     if isinstance(value, Var) or (isinstance(value, str) and value):
         return str(value)
     return as_written(value)

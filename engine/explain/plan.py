@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..common.errors import CicatrixError
-from ..knowledge.constraints import same
+from ..knowledge.constraints import in_scope
 from ..knowledge.model import TIERS
 from ..resolve.options import CORRECTIVE
 from ..resolve.roots import roots
@@ -154,8 +154,7 @@ def proposed_for(trace: Trace, problem: dict[str, Any], stand: Standing) -> set[
 
 def covers(trace: Trace, problem: dict[str, Any], scope: dict[str, Any]) -> bool:
     """Whether one of the problem's items has every value a scoped avoid or leave_out is limited to."""
-    facts = [trace.facts[i] for i in item_ids(trace, problem)]
-    return any(all(same(f.values.get(k), v) for k, v in scope.items()) for f in facts)
+    return any(in_scope(trace.facts[i].values, scope) for i in item_ids(trace, problem))
 
 
 def exclusions(
@@ -177,7 +176,14 @@ def exclusions(
 def scope_words(trace: Trace, scope: dict[str, Any]) -> str:
     """A scope as words: "field is value and ...", values named as the templates name them."""
     template = _target_template(trace) or ""
-    return " and ".join(f"{k.replace('_', ' ')} is {trace.label(template, k, v)}" for k, v in scope.items())
+
+    def value(k: str, v: Any) -> str:
+        if isinstance(v, list):
+            labels = [trace.label(template, k, x) for x in v]
+            return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+        return trace.label(template, k, v)
+
+    return " and ".join(f"{k.replace('_', ' ')} is {value(k, v)}" for k, v in scope.items())
 
 
 def exclusion_lines(trace: Trace, found: list[tuple[Firing, ActionRecord]]) -> list[str]:

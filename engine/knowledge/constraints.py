@@ -8,7 +8,7 @@ neither defines its own semantics.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .model import FieldSpec, Test, Var
@@ -27,6 +27,19 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     return a == b
+
+
+def in_scope(values: Mapping[str, Any], scope: Mapping[str, Any]) -> bool:
+    """Whether an input item's values lie in a scoped avoid's or leave_out's scope.
+
+    Each scope field holds one value, or a list meaning any of them, as a rule
+    writes a pattern; the resolver and the explanations both ask this question.
+    """
+    for name, wanted in scope.items():
+        options = wanted if isinstance(wanted, (list, tuple)) else (wanted,)
+        if not any(same(values.get(name), option) for option in options):
+            return False
+    return True
 
 
 def is_number(value: Any) -> bool:

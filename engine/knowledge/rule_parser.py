@@ -294,7 +294,7 @@ class RuleParser:
             self.error(path, "a scope needs 'targets' in kb.yaml: it names fields of the target template")
             return None
         template = self.templates[self.targets[0]]
-        return self.field_values(template, raw, bound, path, "cannot scope")
+        return self.field_values(template, raw, bound, path, "cannot scope", any_of=True)
 
     def field_values(
         self,
@@ -303,10 +303,13 @@ class RuleParser:
         bound: Mapping[str, FieldSpec],
         path: tuple[Any, ...],
         verb: str,
+        *,
+        any_of: bool = False,
     ) -> dict[str, Any] | None:
         """Values for a template's fields, each a literal it accepts or a variable of a fitting type.
 
-        ``verb`` says what a misfit variable cannot do ("be stored in", "scope").
+        ``verb`` says what a misfit variable cannot do ("be stored in", "scope");
+        with ``any_of`` a list of literals means any of them (a scope), kept as a tuple.
         """
         out: dict[str, Any] = {}
         ok = True
@@ -327,6 +330,12 @@ class RuleParser:
                     var = None
                 ok = ok and var is not None
                 out[fname] = var
+            elif any_of and isinstance(value, list):
+                label = f"{template.name}.{fname}"
+                if all([self.literal(v, spec, label, (*fpath, i)) for i, v in enumerate(value)]):
+                    out[fname] = tuple(value)
+                else:
+                    ok = False
             elif self.literal(value, spec, f"{template.name}.{fname}", fpath):
                 out[fname] = value
             else:

@@ -294,11 +294,11 @@ _PATTERN = {
 _SCOPE = {
     "type": "object",
     "description": (
-        "Only for the input items whose fields have these values (e.g. {site: $site}): "
-        "the plan keeps the treatment for its other problems."
+        "Only for the input items whose fields have these values (e.g. {site: $site}; a list means any of "
+        "them): the plan keeps the treatment for its other problems."
     ),
     "minProperties": 1,
-    "additionalProperties": _SCALAR,
+    "additionalProperties": {"anyOf": [_SCALAR, {"type": "array", "items": _SCALAR, "minItems": 1}]},
 }
 _TREATMENT_REF = {"type": "string", "pattern": "^(\\$[a-z_][a-z0-9_]*|[a-z][a-z0-9_]*)$"}
 _TARGETS = {"type": "array", "items": {"type": "string"}}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..knowledge.constraints import same
+from ..knowledge.constraints import in_scope
 from ..knowledge.model import KnowledgeBase
 from ..session.records import ActionRecord, Consultation
 from .problems import Group
@@ -43,7 +43,7 @@ class Exclusion:
     action: ActionRecord
 
     def covers(self, group: Group) -> bool:
-        return any(all(same(f.values.get(k), v) for k, v in self.action.scope.items()) for f in group.facts)
+        return any(in_scope(f.values, self.action.scope) for f in group.facts)
 
 
 def proposed(

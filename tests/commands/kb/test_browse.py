@@ -27,7 +27,10 @@ def test_show_says_where_an_exclusion_applies_and_which_cautions_are_risks(run_c
     (line,) = then_lines(run.out)
     assert line.startswith("avoid $t [only where scar.site is $site]: You are prone to keloids")
     (line,) = then_lines(run_cli("kb", "show", "downtime/beyond-tolerance").out)
-    assert line.startswith("leave_out $t [preference downtime_days; only where scar.site is $site]: It needs")
+    assert line.startswith(
+        "leave_out $t [preference downtime_days; only where scar.site is any of [forehead, temples, cheeks, nose,"
+        " chin, jaw, neck, null]]: It needs"
+    )
     (line,) = then_lines(run_cli("kb", "show", "anticoagulant/bleeding-caution").out)
     assert line.startswith("caution $t [risk: ranks it after options without one]: On an anticoagulant")
     # a caution that only informs is shown without the mark, an unscoped avoid without a scope

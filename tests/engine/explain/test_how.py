@@ -140,7 +140,8 @@ def test_how_a_problem_names_a_preference_and_its_reason(scoped):
     (line,) = [c.text for c in left.children]
     assert re.fullmatch(
         r"rule downtime/beyond-tolerance \(firing #\d+\) leaves it out for your preferences \(downtime_days\) "
-        r"only where site is cheeks: It needs at least 7 days of visible downtime and you accept 0 days; .*",
+        r"only where site is forehead, temples, cheeks, nose, chin, jaw, neck or not given: "
+        r"It needs at least 7 days of visible downtime and you accept 0 days; .*",
         line,
     )
 

@@ -103,7 +103,8 @@ def test_why_not_a_recommendation_left_out_for_one_problem(scoped):
     assert face.text == "left out for problem-1 (rolling scars on the cheeks), by your preferences"
     assert re.fullmatch(
         r"rule downtime/beyond-tolerance \(firing #\d+\) leaves it out for your preferences \(downtime_days\) only "
-        r"where site is cheeks: It needs at least 7 days of visible downtime and you accept 0 days; .*",
+        r"where site is forehead, temples, cheeks, nose, chin, jaw, neck or not given: "
+        r"It needs at least 7 days of visible downtime and you accept 0 days; .*",
         face.children[0].text,
     )
     assert back.text == "chosen for problem-2 (rolling scars on the back)"

@@ -238,3 +238,14 @@ def test_words_for_variables():
     assert words(Constraint("gt", Var("tol")), DAYS, {"other": 1}) == "more than $tol"
     assert words(Constraint("lte", Var("tol")), DAYS, {"tol": 5}) == "at most 5 days ($tol)"
     assert words(Constraint("lt", Var("tol")), None, {"tol": 5}) == "less than 5 ($tol)"
+
+
+def test_in_scope_reads_a_list_as_any_of_its_values_and_never_takes_true_for_1():
+    from cicatrix.engine.knowledge.constraints import in_scope
+
+    assert in_scope({"site": "back", "depth": "deep"}, {"site": "back"})
+    assert in_scope({"site": None}, {"site": ["cheeks", None]})  # null is a value a scope can name
+    assert not in_scope({"site": "chest"}, {"site": ["back", "cheeks"]})
+    assert not in_scope({"site": "back", "depth": "shallow"}, {"site": "back", "depth": "deep"})  # every field
+    assert not in_scope({"count": True}, {"count": 1})
+    assert in_scope({"site": "back"}, {})  # no scope: everywhere

@@ -598,6 +598,20 @@ def test_a_scope_and_a_risk_are_parsed(make_kb):
     assert dict(plain.scope) == {}  # no scope: everywhere
 
 
+def test_a_scope_value_may_be_a_list_meaning_any_of_them(make_kb):
+    then = "- leave_out: beta\n      scope: {site: [cheeks, null]}\n      constraint: level\n      reason: slow"
+    kb = load(make_kb(rule("r", "[]", then), manifest=TARGETED))
+    assert dict(kb.rule("r").then[0].scope) == {"site": ("cheeks", None)}
+
+
+def test_each_value_of_a_scope_list_is_checked_and_located(make_kb):
+    bad = "- leave_out: beta\n      scope: {site: [cheeks, cheek]}\n      constraint: level\n      reason: slow"
+    text = rule("r", "[]", bad)
+    assert refused_scope(make_kb, "[]", bad).startswith(
+        f"kb/rules/rules.yaml:{position(text, 'cheek]')}: [0].then[0].scope.site[1]: 'cheek' can never match scar.site"
+    )
+
+
 def refused_scope(make_kb, when: str, then: str, manifest: str = TARGETED) -> str:
     from cicatrix.engine.common.errors import CicatrixError
 
