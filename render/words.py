@@ -8,13 +8,7 @@ from typing import Any
 from ..engine.common.numbers import plain
 from ..engine.knowledge.model import KnowledgeBase
 from ..engine.resolve.result import CourseItem, Problem, Recommendation, Result
-
-
-def joined(words: Sequence[str]) -> str:
-    words = list(words)
-    if not words:
-        return ""
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+from ..engine.resolve.texts import joined
 
 
 def days(downtime: tuple[float, float] | None) -> str:

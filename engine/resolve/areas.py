@@ -13,10 +13,7 @@ from collections.abc import Iterable, Mapping
 from ..knowledge.model import KnowledgeBase
 from ..session.records import Consultation
 from .problems import Group
-
-
-def _joined(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+from .texts import joined
 
 
 def areas(
@@ -55,9 +52,9 @@ def areas(
         if tid in everywhere:
             continue
         if targeted[tid]:
-            out[tid] = "on the " + _joined([g.title for g in sorted(found, key=lambda g: g.id)])
+            out[tid] = "on the " + joined([g.title for g in sorted(found, key=lambda g: g.id)])
         else:
             regions = list(dict.fromkeys(g.region for g in sorted(found, key=lambda g: g.id)))
             if len(regions) < len({g.region for g in groups}):
-                out[tid] = _joined([titles.get(r, r) for r in regions])
+                out[tid] = joined([titles.get(r, r) for r in regions])
     return out

@@ -19,7 +19,7 @@ from .options import Exclusion, Option
 from .problems import Group
 from .proposals import Proposals
 from .result import Problem, RuledOut
-from .texts import merge_texts, unique
+from .texts import joined, merge_texts, unique
 
 MAX_ALTERNATIVES = 3
 _TIER_WORDS = {"first_line": "a first-line option", "second_line": "a second-line option", "adjunct": "an add-on"}
@@ -210,13 +210,9 @@ def _why(
             reasons.setdefault(_versus(ctx, choice, o, key, _key(ctx, o, priority)), []).append(
                 option_name(ctx.kb, o.id)
             )
-        over = [f"{_joined(names)} ({reason})" for reason, names in reasons.items()]
+        over = [f"{joined(names)} ({reason})" for reason, names in reasons.items()]
         parts.append("Chosen over " + "; ".join(over) + ".")
     return " ".join(parts)
-
-
-def _joined(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _passed_over(
@@ -244,7 +240,7 @@ def _nothing(
     """Why nothing is chosen, naming the best option and what it would take, and the add-ons left."""
     left = ""
     if add_ons:
-        names = _joined([option_name(ctx.kb, o.id) for o in add_ons])
+        names = joined([option_name(ctx.kb, o.id) for o in add_ons])
         left = f"only add-ons remain, which support but do not correct on their own: {names}."
     best = _best_ruled_out(ctx, options, priority, ruled_out)
     if best:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..knowledge.wording import fill
@@ -14,8 +14,12 @@ def unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in items if i))
 
 
-def _join_words(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+def joined(words: Sequence[str]) -> str:
+    """Words as a sentence lists them: "a", "a and b", "a, b and c" ("" for none)."""
+    words = list(words)
+    if len(words) < 2:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def merge_texts(actions: Iterable[ActionRecord], *, separate: bool = False) -> Any:
@@ -31,6 +35,6 @@ def merge_texts(actions: Iterable[ActionRecord], *, separate: bool = False) -> A
         for name, label in action.labels.items():
             if label not in words.setdefault(name, []):
                 words[name].append(label)
-    texts = [fill(template, {k: _join_words(v) for k, v in words.items()}) for template, words in groups.items()]
+    texts = [fill(template, {k: joined(v) for k, v in words.items()}) for template, words in groups.items()]
     texts = list(unique(texts))
     return texts if separate else " ".join(texts)
