@@ -34,7 +34,9 @@ from .rule_parser import RuleParser, check_sources, is_var
 FIELD_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
 
-class PlanParser:
+class PlanParser(RuleParser):
+    """Reads plan.yaml with the rule parser's means: located errors, literals checked against fields."""
+
     def __init__(
         self,
         doc: yamlio.Document,
@@ -44,20 +46,8 @@ class PlanParser:
         targets: tuple[str, str] | None,
         problems: list[Problem],
     ):
-        self.doc = doc
-        self.templates = templates
-        self.treatments = treatments
-        self.sources = sources
-        self.problems = problems
+        super().__init__(doc, templates, treatments, sources, problems, targets)
         self.target = templates[targets[0]] if targets and targets[0] in templates else None
-        self.rules = RuleParser(doc, templates, treatments, sources, problems)
-
-    def error(self, path: tuple[Any, ...], message: str, *, key: bool = False) -> None:
-        self.problems.append(self.doc.problem(path, message, key=key))
-
-    def where(self, path: tuple[Any, ...]) -> Where:
-        mark = self.doc.mark(path, key=True)
-        return Where(self.doc.file, mark.line if mark else None, mark.column if mark else None)
 
     def target_field(self, name: str, path: tuple[Any, ...], *, key: bool = False) -> bool:
         """Whether ``name`` is a field of the target template (``key``: the name is a mapping key)."""
@@ -208,7 +198,7 @@ class PlanParser:
                 self.error(fpath, "a priority matches values, not variables")
                 continue
             spec = self.target.fields[fname]  # type: ignore[union-attr]
-            tests = self.rules.tests(value, spec, f"{self.target.name}.{fname}", fpath)  # type: ignore[union-attr]
+            tests = self.tests(value, spec, f"{self.target.name}.{fname}", fpath)  # type: ignore[union-attr]
             if tests:
                 constraints.append(FieldConstraint(fname, tests))
         for i, option in enumerate(raw["order"]):

@@ -33,6 +33,12 @@ _ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
 _TEXT = {"type": "string", "minLength": 1}
 _TEXTS = {"type": "array", "items": _TEXT}
 _SCALAR = {"type": ["string", "number", "boolean", "null"]}
+_TEMPLATE_FIELD = {  # a template and one of its fields, named
+    "type": "object",
+    "required": ["template", "field"],
+    "additionalProperties": False,
+    "properties": {"template": _ID, "field": _ID},
+}
 _SOURCE_REF = {"type": "string", "pattern": "^[^#\\s]+(#[^\\s]+)?$"}
 
 MANIFEST: dict[str, Any] = {
@@ -49,14 +55,11 @@ MANIFEST: dict[str, Any] = {
         "disclaimer": _TEXT,
         "title": {"type": "string", "description": "What a printed plan is called (a report's heading)."},
         "targets": {
-            "type": "object",
+            **_TEMPLATE_FIELD,
             "description": (
                 "The input field that recommendation targets name (e.g. item.type); "
                 "a plan then lists only targets the patient actually has."
             ),
-            "required": ["template", "field"],
-            "additionalProperties": False,
-            "properties": {"template": _ID, "field": _ID},
         },
         "sources": {
             "type": "object",
@@ -457,11 +460,8 @@ PLAN: dict[str, Any] = {
                     },
                 },
                 "grade": {
-                    "type": "object",
+                    **_TEMPLATE_FIELD,
                     "description": "Derived facts whose (numeric) field grades a problem; the highest counts.",
-                    "required": ["template", "field"],
-                    "additionalProperties": False,
-                    "properties": {"template": _ID, "field": _ID},
                 },
             },
         },
