@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..engine.explain.tree import Node
 from ..engine.knowledge.model import KnowledgeBase
-from ..engine.resolve.result import Recommendation, Result, Routine
+from ..engine.resolve.result import Recommendation, Result
 from . import tree
 from .words import days, heading, joined, name, problem_numbers, recommendation, ruled_out_here, weeks, when
 from .writer import input_summary
@@ -38,7 +38,7 @@ def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None
             out += [f"- **{name(kb, oid)}:** {chosen.explanation}"] if chosen else []
         out.append("")
     out += _course(result, kb)
-    out += _routine(result.routine, kb)
+    out += _routine(result, kb)
     if result.avoid:
         out += ["## Avoid", ""]
         for a in result.avoid:
@@ -107,6 +107,11 @@ def _course(result: Result, kb: KnowledgeBase) -> list[str]:
         out.append(f"| {span} | {ph.title} | {'<br>'.join(things)} |")
     if result.plan.reassess_weeks:
         out.append(f"| {', '.join(map(str, result.plan.reassess_weeks))} | Re-assess | with your dermatologist |")
+    planned = {i.id for ph in course for i in ph.items}
+    first = [r for r in result.recommendations if r.kind == "prerequisite" and r.explanation and r.id in planned]
+    if first:
+        out.append("")
+        out += [f"- **{name(kb, r.id)} comes first:** {r.explanation}" for r in first]
     out += ["", "```mermaid", "gantt", "  title Course of care (weeks)", "  dateFormat X", "  axisFormat %s"]
     for ph in course:
         out.append(f"  section {_mermaid(ph.title)}")
@@ -147,7 +152,8 @@ def _recommendation(r: Recommendation, how: dict[str, Node] | None) -> list[str]
     return out
 
 
-def _routine(routine: Routine, kb: KnowledgeBase) -> list[str]:
+def _routine(result: Result, kb: KnowledgeBase) -> list[str]:
+    routine = result.routine
     if not routine.morning and not any(routine.evening.values()):
         return []
     names = {s.id: kb.treatments[s.id].name for s in routine.steps.values()}
@@ -157,8 +163,12 @@ def _routine(routine: Routine, kb: KnowledgeBase) -> list[str]:
         out.append(f"| {day.capitalize()} | {', '.join(names[i] for i in ids) or '-'} |")
     out.append("")
     for step in routine.steps.values():
-        if step.how:
+        found = recommendation(result, step.id)
+        said = [step.how] if step.how else []
+        said += [f"_Why:_ {found.explanation}"] if found and found.explanation else []
+        said += [f"_Caution:_ {c}" for c in (found.cautions if found else ())]
+        if said:
             where = f" ({step.where})" if step.where else ""
-            out.append(f"- **{names[step.id]}**{where}: {step.how}")
+            out.append(f"- **{names[step.id]}**{where}: {' '.join(said)}")
     out.append("")
     return out

@@ -137,6 +137,16 @@ def _course(w: Writer, result: Result, kb: KnowledgeBase) -> None:
         w.para(head, 2, hang=4)
         for line in lines:
             w.para(line, 4, "- ", hang=6)
+    _steps_first(w, result, kb)
+
+
+def _steps_first(w: Writer, result: Result, kb: KnowledgeBase) -> None:
+    """Why each step that comes before the procedures is there: it has no problem to explain it."""
+    steps = [r for r in result.recommendations if r.kind == "prerequisite" and r.explanation]
+    planned = {i.id for ph in result.plan.course for i in ph.items}
+    for r in steps:
+        if r.id in planned:
+            w.para(f"{name(kb, r.id)} comes first: {r.explanation}", 2, hang=4)
 
 
 _DAYS = {"monday": "Mon", "tuesday": "Tue", "wednesday": "Wed", "thursday": "Thu", "friday": "Fri"}
@@ -159,10 +169,12 @@ def _routine(w: Writer, result: Result, kb: KnowledgeBase) -> None:
         w.lines.append("  How to use:")
     for step in routine.steps.values():
         found = recommendation(result, step.id)
+        why = f"Why: {found.explanation}" if found and found.explanation else ""
         cautions = " ".join(f"Caution: {c}" for c in (found.cautions if found else ()))
-        if step.how or cautions:
+        if step.how or why or cautions:
             where = f", {step.where}" if step.where else ""
-            w.para(f"{names[step.id]}{where}: {' '.join(x for x in (step.how, cautions) if x)}", 4, "- ", hang=6)
+            said = " ".join(x for x in (step.how, why, cautions) if x)
+            w.para(f"{names[step.id]}{where}: {said}", 4, "- ", hang=6)
     if daily:
         w.lines.append("  Every day:")
         for r in daily:

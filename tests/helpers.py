@@ -71,6 +71,7 @@ patients = st.fixed_dictionaries(
                 "pregnant": st.booleans(),
                 "breastfeeding": st.booleans(),
                 "active_acne": st.booleans(),
+                "acne_severity": st.sampled_from([None, "mild", "moderate", "nodular"]),
                 "isotretinoin_months_ago": st.one_of(st.none(), st.integers(0, 36)),
                 "keloid_history": st.booleans(),
                 "skin_sensitivity": st.sampled_from(["normal", "sensitive", "very_sensitive"]),

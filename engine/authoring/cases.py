@@ -21,6 +21,7 @@ from ..knowledge.model import KnowledgeBase
 from ..patient.reader import from_document
 from ..resolve.resolver import plan
 from ..resolve.result import Result
+from ..resolve.safety import SafetyInvariantError
 from ..session.session import Session
 
 
@@ -117,8 +118,9 @@ def _check_ids(doc: yamlio.Document, path: tuple[Any, ...], expect: dict[str, An
             yield from check(value, (*path, "recommend_any", j, k))
     if "first" in expect:
         yield from check(expect["first"], (*path, "first"))
-    for value in expect.get("cautions", {}):
-        yield from check(value, (*path, "cautions", value))
+    for key in ("cautions", "not_cautions", "explains", "not_explains"):
+        for value in expect.get(key, {}):
+            yield from check(value, (*path, key, value))
     routine = expect.get("routine", {})
     for key in ("evening_includes", "evening_excludes"):
         for j, value in enumerate(routine.get(key, [])):
@@ -168,10 +170,34 @@ def check(result: Result, expect: dict[str, Any]) -> list[str]:
     for text in expect.get("notes", []):
         if not any(text.lower() in n.lower() for n in result.notes):
             failures.append(f"expected a note containing {text!r}")
+    for text in expect.get("not_notes", []):
+        hits = [n for n in result.notes if text.lower() in n.lower()]
+        if hits:
+            failures.append(f"expected no note containing {text!r}, but: {hits[0]}")
+    alerts = {a.id: a.severity for a in result.alerts}
+    for aid, severity in expect.get("alerts", {}).items():
+        if alerts.get(aid) != severity:
+            got = ", ".join(f"{k} ({v})" for k, v in alerts.items()) or "none"
+            article = "an" if severity[:1] in "aeiou" else "a"
+            failures.append(f"expected {article} {severity} alert {aid}; alerts: {got}")
+    if expect.get("no_alerts") and alerts:
+        failures.append(f"expected no alert, got {', '.join(alerts)}")
+    for tid, text in expect.get("explains", {}).items():
+        if tid not in recs or text.lower() not in recs[tid].explanation.lower():
+            said = recs[tid].explanation if tid in recs else "not recommended"
+            failures.append(f"expected the explanation of {tid} to contain {text!r}; it says: {said}")
+    for tid, text in expect.get("not_explains", {}).items():
+        if tid in recs and text.lower() in recs[tid].explanation.lower():
+            said = recs[tid].explanation
+            failures.append(f"expected the explanation of {tid} not to contain {text!r}; it says: {said}")
     for tid, text in expect.get("cautions", {}).items():
         cautions = recs[tid].cautions if tid in recs else ()
         if not any(text.lower() in c.lower() for c in cautions):
             failures.append(f"expected a caution on {tid} containing {text!r}; cautions: {list(cautions)}")
+    for tid, text in expect.get("not_cautions", {}).items():
+        hits = [c for c in (recs[tid].cautions if tid in recs else ()) if text.lower() in c.lower()]
+        if hits:
+            failures.append(f"expected no caution on {tid} containing {text!r}, but: {hits[0]}")
     failures += _check_plan(result, expect)
     routine = expect.get("routine", {})
     morning = result.routine.morning
@@ -245,8 +271,12 @@ def _check_plan(result: Result, expect: dict[str, Any]) -> list[str]:
 
 
 def run_case(session: Session, case: Case) -> Outcome:
+    """Run one case; a plan that breaks a safety invariant fails the case, not the whole run."""
     patient = from_document(case.patient, session.kb)
-    result = plan(session, patient)
+    try:
+        result = plan(session, patient)
+    except SafetyInvariantError as e:
+        return Outcome(case, [f"the plan breaks a safety invariant: {e}"], ())
     assert result.consultation is not None
     fired = tuple(dict.fromkeys(f.rule for f in result.consultation.firings))
     return Outcome(case, check(result, case.expect), fired)

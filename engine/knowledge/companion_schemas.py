@@ -13,6 +13,12 @@ from .schemas import _CONSTRAINT_OPS, _ID, _SCALAR, _TEXT, DIALECT, MANIFEST, PL
 
 _IDS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
+
+def _texts_by_id(what: str) -> dict[str, Any]:
+    """An expectation mapping treatment ids to a text that (or that must not) appear somewhere."""
+    return {"type": "object", "description": f"id -> text that {what}", "additionalProperties": {"type": "string"}}
+
+
 TESTS: dict[str, Any] = {
     "$schema": DIALECT,
     "$id": "cicatrix:tests",
@@ -60,6 +66,15 @@ TESTS: dict[str, Any] = {
                                 "description": "The id ranked first among procedures/combinations.",
                             },
                             "notes": {**_IDS, "description": "Each text appears in some note."},
+                            "not_notes": {**_IDS, "description": "No note contains any of these texts."},
+                            "alerts": {
+                                "type": "object",
+                                "description": "alert id -> its severity (urgent or warning).",
+                                "additionalProperties": {"enum": ["urgent", "warning"]},
+                            },
+                            "no_alerts": {"type": "boolean", "description": "true: the plan raises no alert."},
+                            "explains": _texts_by_id("appears in its explanation."),
+                            "not_explains": _texts_by_id("must not appear in its explanation (when recommended)."),
                             "choice": {
                                 "type": "object",
                                 "description": (
@@ -84,11 +99,8 @@ TESTS: dict[str, Any] = {
                                 "description": "Each id is in the course and starts no earlier than the one before it.",
                             },
                             "not_in_course": _IDS,
-                            "cautions": {
-                                "type": "object",
-                                "description": "id -> text that appears in its cautions.",
-                                "additionalProperties": {"type": "string"},
-                            },
+                            "cautions": _texts_by_id("appears in its cautions."),
+                            "not_cautions": _texts_by_id("must not appear in its cautions (when recommended)."),
                             "routine": {
                                 "type": "object",
                                 "additionalProperties": False,

@@ -324,6 +324,7 @@ def _treatments(
             order=order,
             course=course_spec(spec["course"]) if "course" in spec else None,
             short=spec.get("short", ""),
+            names=tuple(spec.get("names", [])),
         )
     return treatments
 
@@ -359,6 +360,11 @@ def _routine(
     )
 
 
+def _in_sentence(name: str) -> str:
+    """A name as it reads mid-sentence: 'Cream' -> 'cream', but an acronym ('UV lamp') stays."""
+    return name[0].lower() + name[1:] if name[1:2].islower() else name
+
+
 def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[str, Template]:
     """Templates the engine itself asserts facts of, so rules can match its conclusions."""
     ids = tuple(treatments)
@@ -373,7 +379,8 @@ def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[s
             name="treatment",
             description="A catalogue entry as a fact, so rules can reason over the catalogue.",
             fields={
-                "id": f("id", "string", ids),
+                # A bound treatment id reads as its name in a rule's text ("{$t}").
+                "id": replace(f("id", "string", ids), labels={t.id: _in_sentence(t.name) for t in treatments.values()}),
                 "kind": f("kind", "string", CATALOGUE_KINDS),
                 "downtime_min": replace(
                     f("downtime_min", "number", None, "fewest days of visible downtime"), unit="days"

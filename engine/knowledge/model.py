@@ -203,10 +203,16 @@ class Treatment:
     order: int  # position in the catalogue, the last tie-breaker of ranking
     course: CourseSpec | None = None
     short: str = ""  # a short name for tight places ("± add-on"); the title when not given
+    names: tuple[str, ...] = ()  # other words that name it in a text (the drugs of a class)
 
     @property
     def name(self) -> str:
         return self.short or self.title
+
+    @property
+    def mentions(self) -> tuple[str, ...]:
+        """Every way a text may name it: its short name (or title) and its other names."""
+        return (self.name, *(n for n in self.names if n != self.name))
 
 
 # --- rules ----------------------------------------------------------------

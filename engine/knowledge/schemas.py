@@ -162,6 +162,16 @@ TREATMENTS: dict[str, Any] = {
                         "minLength": 1,
                         "description": "A short name for tight places, such as '± add-on'.",
                     },
+                    "names": {
+                        "type": "array",
+                        "uniqueItems": True,
+                        "description": (
+                            "Words a text would use to name it (besides its short name), e.g. the"
+                            " drugs of a class: no text of a recommended item may name an item the"
+                            " same plan avoids."
+                        ),
+                        "items": {"type": "string", "minLength": 2},
+                    },
                     "kind": {"enum": list(CATALOGUE_KINDS)},
                     "summary": _TEXT,
                     "best_for": _TEXTS,

@@ -76,7 +76,7 @@ def groups(
                 sum(_burden(plan, f.values) for _, f in members),
             )
         )
-    # A problem no grading fact reaches is of unknown severity, not a mild one: it ranks
+    # A problem no grading fact reaches is of unknown severity, not a minor one: it ranks
     # with the most severe graded problem, and burden decides between them.
     top = max((d[4] for d in drafts if d[4] is not None), default=0.0)
     drafts.sort(key=lambda d: (-(top if d[4] is None else d[4]), -d[5], d[3][0]))

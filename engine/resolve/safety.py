@@ -8,13 +8,19 @@ whatever any single rule forgot to check, these hold:
   unsafe is listed as avoided only, never as a mere preference;
 * a combination appears only if every component is recommended and none is
   avoided or left out;
-* the evening routine never puts two items the catalogue keeps apart on one night.
+* the evening routine never puts two items the catalogue keeps apart on one night;
+* no text of a recommended item (its explanation, cautions, sequence, expected
+  results, sessions, or its routine step) names an item the plan avoids, so no
+  line tells the person to use what the same plan rules out.
 
 Because they live here rather than in each rule, an author cannot get them wrong
 by omission, and the property tests check them in one spot.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterator
 
 from ..knowledge.model import KnowledgeBase
 from .course import order_violations
@@ -74,6 +80,52 @@ def check_invariants(result: Result, kb: KnowledgeBase) -> None:
     if clashes:
         raise SafetyInvariantError("routine puts incompatible items on one night: " + "; ".join(clashes))
     _check_plan(result, kb, {r.id for r in result.recommendations}, avoided | left_out)
+    named = avoided_named(result, kb)
+    if named:
+        raise SafetyInvariantError("a recommended item's text names what the plan avoids: " + "; ".join(named))
+
+
+def _texts(result: Result) -> Iterator[tuple[str, str]]:
+    """Every text the plan shows for a recommended item, with where it is shown."""
+    for r in result.recommendations:
+        for what, text in (
+            ("explanation", r.explanation),
+            ("sequence", r.sequence),
+            ("expected results", r.expected_results),
+            ("sessions", r.sessions),
+            *(("caution", c) for c in r.cautions),
+        ):
+            yield f"{r.id} {what}", text
+    for step in result.routine.steps.values():
+        yield f"{step.id} how", step.how
+
+
+def _pattern(names: list[str]) -> re.Pattern[str]:
+    """Whole words or phrases, any case, with an optional plural: 'cream' finds 'Creams'."""
+    words = sorted(names, key=len, reverse=True)  # longest first: 'night cream' before 'cream'
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")(?:e?s)?\b", re.IGNORECASE)
+
+
+def avoided_named(result: Result, kb: KnowledgeBase) -> list[str]:
+    """Texts of recommended items that name an avoided item, as ``'<where>: "<name>"'``.
+
+    The names of items that are not avoided are blanked out first, so a longer name
+    that contains an avoided one ('night cream' when only 'cream' is avoided) is
+    not mistaken for it. Names come from the catalogue (``short`` and
+    ``names``), so the check knows nothing of any domain.
+    """
+    avoided = {a.id for a in result.avoid}
+    if not avoided:
+        return []
+    banned = _pattern([n for tid in sorted(avoided) for n in kb.treatments[tid].mentions])
+    allowed = [n for t in kb.treatments.values() if t.id not in avoided for n in t.mentions]
+    blank = _pattern(allowed) if allowed else None
+    found = []
+    for where, text in _texts(result):
+        kept = blank.sub(" ", text) if blank else text
+        for m in banned.finditer(kept):
+            found.append(f'{where}: "{m.group(0)}"')
+    return found
 
 
 def _check_plan(result: Result, kb: KnowledgeBase, recommended: set[str], excluded: set[str]) -> None:

@@ -17,8 +17,30 @@ from click.testing import CliRunner
 
 from cicatrix.cli import cli
 
-# A simple case: one group of rolling scars, a 30-year-old man. 14 questions.
-SIMPLE = ["rolling", "cheeks", "6", "", "n", "male", "30", "3", "n", "", "", "", "5", ""]
+# A simple case: one group of rolling scars, a 30-year-old man. 20 questions.
+SIMPLE = [
+    "rolling",  # type
+    "cheeks",  # site
+    "6",  # count
+    "",  # depth
+    "",  # distensible: unsure
+    "n",  # add another group?
+    "male",  # sex
+    "30",  # age
+    "3",  # fitzpatrick
+    "n",  # active acne
+    "",  # isotretinoin
+    "",  # marks
+    "",  # skin sensitivity
+    "",  # conditions
+    "n",  # active infection
+    "n",  # anticoagulants
+    "",  # sun exposure
+    "",  # recent tan
+    "5",  # downtime days
+    "",  # budget
+]
+SEX, FITZPATRICK, ACNE, ANTICOAGULANTS = 6, 8, 9, 15  # where these answers are in SIMPLE
 
 
 def converse(tmp_path, answers, *extra):
@@ -37,7 +59,7 @@ def prompts(output: str) -> int:
 def test_happy_path_saves_a_patient_file_that_gives_the_same_plan(tmp_path):
     result, save, out = converse(tmp_path, SIMPLE)
     assert result.exit_code == 0, result.output
-    assert prompts(result.output) == len(SIMPLE) < 15
+    assert prompts(result.output) == len(SIMPLE) == 20
     saved = yaml.safe_load(save.read_text())
     assert saved["scars"] == [
         {
@@ -70,7 +92,7 @@ def test_bad_answer_is_asked_again(tmp_path):
 
 def test_number_out_of_range_is_asked_again(tmp_path):
     answers = list(SIMPLE)
-    answers[7:8] = ["9", "3"]  # Fitzpatrick 9, then 3
+    answers[FITZPATRICK : FITZPATRICK + 1] = ["9", "3"]  # Fitzpatrick 9, then 3
     result, _save, _ = converse(tmp_path, answers)
     assert result.exit_code == 0, result.output
     assert "expected an integer from 1 to 6" in result.output
@@ -78,7 +100,7 @@ def test_number_out_of_range_is_asked_again(tmp_path):
 
 def test_why_shows_the_rules_that_use_the_answer(tmp_path):
     answers = list(SIMPLE)
-    answers[7:7] = ["why"]  # at the Fitzpatrick question
+    answers[FITZPATRICK:FITZPATRICK] = ["why"]  # at the Fitzpatrick question
     result, _, _ = converse(tmp_path, answers)
     assert result.exit_code == 0, result.output
     assert "This answer (patient.fitzpatrick) is used by" in result.output
@@ -105,9 +127,10 @@ def test_questions_whose_condition_is_false_are_skipped(tmp_path):
     result, _, _ = converse(tmp_path, SIMPLE)
     assert "Are you pregnant?" not in result.output  # male
     assert "keloids" not in result.output  # facial scars, skin type 3
+    assert "How severe is your acne" not in result.output  # no active acne
     answers = list(SIMPLE)
-    answers[5] = "female"
-    answers[7:7] = ["n", "n", "n"]  # pregnant? breastfeeding? trying to conceive?
+    answers[SEX] = "female"
+    answers[FITZPATRICK:FITZPATRICK] = ["n", "n", "n"]  # pregnant? breastfeeding? trying to conceive?
     result, save, _ = converse(tmp_path, answers)
     assert result.exit_code == 0, result.output
     assert "Are you pregnant?" in result.output and "Are you breastfeeding?" in result.output
@@ -116,14 +139,71 @@ def test_questions_whose_condition_is_false_are_skipped(tmp_path):
 
 
 def test_a_second_scar_group_and_a_conditional_question(tmp_path):
-    answers = ["hypertrophic", "back", "4", "y", "boxcar", "cheeks", "3", "deep", "n", *SIMPLE[5:]]
-    answers[-2:-2] = ["n"]  # keloid history is asked: back and hypertrophic scars
+    you = SIMPLE[SEX:]
+    you[ANTICOAGULANTS - SEX : ANTICOAGULANTS - SEX] = ["n", "y"]  # keloids? in the family? (back, raised scars)
+    answers = ["hypertrophic", "back", "4", "y", "boxcar", "cheeks", "3", "deep", "y", "n", *you]
     result, save, _ = converse(tmp_path, answers)
     assert result.exit_code == 0, result.output
-    assert "Scar group 2:" in result.output and "keloids" in result.output
-    scars = yaml.safe_load(save.read_text())["scars"]
+    assert prompts(result.output) == len(answers)
+    assert "Scar group 2:" in result.output and "Have you ever had keloids" in result.output
+    assert "Does a parent, brother, sister or other blood relative have keloids?" in result.output
+    # the stretch test is asked for the boxcar scars only, not for the raised ones
+    assert result.output.count("Do the dents flatten when you stretch the skin around them?") == 1
+    saved = yaml.safe_load(save.read_text())
+    scars = saved["scars"]
     assert [s["type"] for s in scars] == ["hypertrophic", "boxcar"]
-    assert scars[0]["depth"] is None  # depth is not asked for raised scars
+    assert scars[0]["depth"] is None and scars[0]["distensible"] is None  # not asked for raised scars
+    assert scars[1]["depth"] == "deep" and scars[1]["distensible"] is True
+    assert saved["patient"]["keloid_history"] is False and saved["patient"]["family_keloid_history"] is True
+
+
+def test_the_stretch_test_is_explained_and_unsure_leaves_it_unknown(tmp_path):
+    answers = ["rolling", "cheeks", "6", "", "?", "", "y", "keloid", "jaw", "2", "n", *SIMPLE[SEX:]]
+    answers[-(len(SIMPLE) - ANTICOAGULANTS) : -(len(SIMPLE) - ANTICOAGULANTS)] = ["n", "n"]  # keloid questions
+    result, save, _ = converse(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert "gently stretch the skin around a scar between two fingers" in result.output  # the help, after ?
+    assert "If the dent flattens or fades, answer yes" in result.output
+    assert "Press Enter if unsure" in result.output
+    assert result.output.count("Do the dents flatten") == 2  # asked, help, asked again; not for the keloids
+    scars = yaml.safe_load(save.read_text())["scars"]
+    assert [(s["type"], s["distensible"]) for s in scars] == [("rolling", None), ("keloid", None)]
+
+
+def test_blood_thinners_are_asked_at_25(tmp_path):
+    answers = list(SIMPLE)
+    answers[SEX + 1] = "25"
+    answers[ANTICOAGULANTS] = "y"
+    result, save, out = converse(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert "Do you take a blood thinner" in result.output
+    assert "Do you have a cold sore or another skin infection right now?" in result.output  # no conditions given
+    patient = yaml.safe_load(save.read_text())["patient"]
+    assert patient["age"] == 25 and patient["anticoagulants"] is True
+    assert "anticoagulant" in out.read_text().lower()  # the plan takes it into account
+
+
+def test_active_acne_asks_how_severe(tmp_path):
+    answers = list(SIMPLE)
+    answers[ACNE : ACNE + 1] = ["y", "?", "nodular or scarring"]  # by its label
+    result, save, _ = converse(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert "How severe is your acne now? [mild, moderate, nodular]" in result.output
+    assert "nodular: deep, painful lumps or acne that leaves scars" in result.output
+    patient = yaml.safe_load(save.read_text())["patient"]
+    assert patient["active_acne"] is True and patient["acne_severity"] == "nodular"
+
+
+def test_marks_sun_and_a_tan_are_asked(tmp_path):
+    answers = list(SIMPLE)
+    answers[ANTICOAGULANTS + 1 : ANTICOAGULANTS + 3] = ["high", "y"]  # sun exposure, recent tan
+    answers[ACNE + 2] = "red, brown"  # marks
+    result, save, _ = converse(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert "flat red or brown marks" in result.output and "How much sun do you get?" in result.output
+    patient = yaml.safe_load(save.read_text())["patient"]
+    assert patient["marks"] == ["red", "brown"]
+    assert patient["sun_exposure"] == "high" and patient["recent_tan"] is True
 
 
 def test_quit_leaves_without_saving(tmp_path):
@@ -163,6 +243,7 @@ DIALOGUE = [
     ("Where are they?", "cheeks"),
     ("how many scars", "8"),
     ("How deep", ""),
+    ("flatten when you stretch", ""),
     ("Add another group", "n"),
     ("Sex", "male"),
     ("How old", "why"),
@@ -170,8 +251,13 @@ DIALOGUE = [
     ("Fitzpatrick", "2"),
     ("active breakouts", "n"),
     ("isotretinoin", ""),
+    ("flat red or brown marks", ""),
     ("How sensitive", ""),
     ("Any of these", ""),
+    ("skin infection right now", ""),
+    ("blood thinner", "n"),
+    ("How much sun", ""),
+    ("recently tanned", ""),
     ("How many days", "10"),
     ("budget", "high"),
 ]

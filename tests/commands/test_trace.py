@@ -78,7 +78,7 @@ def test_cli_how_a_problem_and_why_not_an_alternative(run_cli, trace_file):
     lines = run.out.splitlines()
     assert lines[0] == "problem-2: moderate rolling scars on the cheeks (region face, grade 3, burden 12)"
     assert "├─ choice: subcision (Subcision ± PRP)" in lines
-    assert "└─ alternative: microneedling (Microneedling ± PRP): ranked after Subcision by the sources" in lines
+    assert "├─ alternative: microneedling (Microneedling ± PRP): ranked after Subcision by the sources" in lines
     run = run_cli("trace", "why-not", str(trace_file), "microneedling")
     assert run.code == 0
     assert run.out.splitlines()[1] == (

@@ -38,3 +38,10 @@ def test_alerts_come_first_in_a_report(make_kb):
     text = render(consult(root, TWO_SITES)[0], load(root))
     assert text.index("## ") == text.index("## Alerts: act on these first")  # the first section
     assert "- **URGENT:** stop now. _(sources: src.txt)_" in text
+
+
+def test_markdown_home_care_and_steps_first_say_why(run_cli):
+    md = run_cli("consult", str(EXAMPLES / "active-acne.yaml"), "--format", "markdown").out
+    assert "- **Acne treatment comes first:** You have active breakouts:" in md
+    retinoid = next(line for line in md.splitlines() if line.startswith("- **Retinoid**"))
+    assert "_Why:_ " in retinoid and "_Caution:_ Ask your clinician" in retinoid

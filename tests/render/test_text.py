@@ -122,3 +122,16 @@ def test_with_every_procedure_left_out_the_plan_says_so(run_cli, tmp_path):
         "  - TCA CROSS: It needs at least 1 day of visible downtime and you accept 0 days"
     )
     assert "TCA CROSS" not in out[out.index("AVOID") : out.index("LEFT OUT FOR YOUR PREFERENCES")]
+
+
+def test_home_care_and_the_steps_first_say_why(run_cli):
+    # the reasons behind home care and the steps before procedures are part of the plan:
+    # an active-acne plan says why the acne comes first, and why each product is there
+    out = run_cli("consult", str(EXAMPLES / "active-acne.yaml"), "--width", "200").out
+    course = out[out.index("COURSE, WEEK BY WEEK") : out.index("HOME CARE, DAY BY DAY")]
+    assert "  Acne treatment comes first: You have active breakouts:" in course
+    home = out[out.index("HOME CARE, DAY BY DAY") : out.index("AVOID")]
+    items = " ".join(line.strip() for line in home.splitlines()).split(" - ")
+    retinoid = next(item for item in items if item.startswith("Retinoid: "))
+    assert "Why: " in retinoid and "Adapalene 0.1% is sold over the counter" in retinoid
+    assert retinoid.index("Why: ") < retinoid.index("Caution: ")

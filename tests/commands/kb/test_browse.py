@@ -25,7 +25,7 @@ def test_show_says_where_an_exclusion_applies_and_which_cautions_are_risks(run_c
     run = run_cli("kb", "show", "keloid/avoid-wounding-on-prone-sites")
     assert run.code == 0
     (line,) = then_lines(run.out)
-    assert line.startswith("avoid $t [only where scar.site is $site]: You are prone to keloids")
+    assert line.startswith("avoid $t [only where scar.site is $site]: You have a keloid tendency")
     (line,) = then_lines(run_cli("kb", "show", "downtime/beyond-tolerance").out)
     assert line.startswith(
         "leave_out $t [preference downtime_days; only where scar.site is any of [forehead, temples, cheeks, nose,"

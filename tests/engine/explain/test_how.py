@@ -123,7 +123,7 @@ def test_how_a_problem_names_what_a_scoped_exclusion_rules_out_there(scoped):
     (line,) = ruled["ruled out here: punch_excision (Punch excision)"]
     assert re.fullmatch(
         r"rule keloid/avoid-wounding-on-prone-sites \(firing #\d+\) avoids it only where site is back: "
-        r"You are prone to keloids and have scars on the back, .*",
+        r"You have a keloid tendency .* and scars on the back, .*",
         line,
     )
     # the face problem keeps it as an alternative, and nothing is ruled out there

@@ -77,7 +77,7 @@ def test_why_not_a_recommendation_ruled_out_for_one_problem(scoped):
     (rule_line,) = [c.text for c in back.children]
     assert re.fullmatch(
         r"rule keloid/avoid-wounding-on-prone-sites \(firing #\d+\) avoids it only where site is back: "
-        r"You are prone to keloids and have scars on the back, a high-risk site: .*",
+        r"You have a keloid tendency .* and scars on the back, where keloids form most often: .*",
         rule_line,
     )
     assert face.text == (
@@ -155,7 +155,7 @@ def test_why_not_avoided_outright_by_scoped_avoids_covering_every_problem(scoped
     )
     (problem,) = scope.children
     assert problem.text == "problem-1 (deep boxcar scars on the back)"
-    assert "avoids it only where site is back: You are prone to keloids" in problem.children[0].text
+    assert "avoids it only where site is back: You have a keloid tendency" in problem.children[0].text
 
 
 def test_why_not_left_out_outright_by_scoped_preferences(scoped):

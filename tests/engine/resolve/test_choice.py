@@ -326,19 +326,34 @@ def test_bundled_choices_for_each_kind_of_scar(kb, session):
             {"type": "ice_pick", "depth": "deep", "site": "cheeks"},
             {"type": "boxcar", "depth": "deep", "floor": "normal", "site": "forehead"},
             {"type": "rolling", "depth": "moderate", "site": "back"},
-            {"type": "hypertrophic", "site": "chest"},
         ],
     )
     assert {p.kind: p.choice for p in problems} == {
         "ice_pick": "tca_cross",
         "boxcar": "punch_elevation+ablative_fractional_laser",
         "rolling": "subcision",
-        "hypertrophic": "intralesional_steroid+silicone_gel",
     }
     by_kind = {p.kind: p for p in problems}
     assert by_kind["rolling"].adjuncts["subcision"] == ("prp",)  # PRP rides along, never an option alone
     assert "prp" not in by_kind["rolling"].alternatives
-    assert by_kind["hypertrophic"].adjuncts["intralesional_steroid+silicone_gel"] == ("intralesional_5fu",)
+    # a raised scar is planned apart: it shows a keloid tendency, which would change
+    # the choices above (no wounding on the back, a risk caution on ablative lasers)
+    (raised,) = bundled(session, kb, patient={"downtime_days": 14}, scars=[{"type": "hypertrophic", "site": "chest"}])
+    assert raised.choice == "intralesional_steroid+silicone_gel"
+    assert raised.adjuncts["intralesional_steroid+silicone_gel"] == ("intralesional_5fu",)
+    assert "intralesional_5fu" not in raised.alternatives  # never on its own
+
+
+def test_bundled_a_raised_scar_keeps_wounding_off_prone_sites(kb, session):
+    problems = bundled(
+        session,
+        kb,
+        patient={"downtime_days": 14},
+        scars=[{"type": "rolling", "depth": "moderate", "site": "back"}, {"type": "hypertrophic", "site": "chest"}],
+    )
+    rolling = next(p for p in problems if p.kind == "rolling")
+    assert "subcision" in {x.id for x in rolling.ruled_out}
+    assert rolling.choice is not None and "subcision" not in rolling.choice
 
 
 def test_bundled_risk_for_this_person_demotes_bleeding_options(kb, session):

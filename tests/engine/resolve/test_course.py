@@ -263,7 +263,7 @@ def test_bundled_darker_skin_is_primed_and_an_infection_healed_first(kb, session
     assert [ph.id for ph in result.plan.course] == ["prepare", "home", "priming", "focal"]
     # priming only comes with TCA CROSS
     found, _ = bundled_course(
-        session, kb, patient={"fitzpatrick": 5}, scars=[{"type": "rolling", "depth": "moderate", "site": "back"}]
+        session, kb, patient={"fitzpatrick": 5}, scars=[{"type": "rolling", "depth": "moderate", "site": "cheeks"}]
     )
     assert "priming" not in found and found["subcision"][1] == 0
 
