@@ -369,6 +369,9 @@ def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[s
     """Templates the engine itself asserts facts of, so rules can match its conclusions."""
     ids = tuple(treatments)
     tags = tuple(sorted({tag for t in treatments.values() for tag in t.tags}))
+    # A bound treatment id reads as its name in a rule's text ("{$t}"), whichever
+    # built-in fact bound it.
+    named = {t.id: _in_sentence(t.name) for t in treatments.values()}
     where = Where(f"{file} (built in)")
 
     def f(name: str, kind: str, allowed: tuple[Any, ...] | None = None, description: str = "") -> FieldSpec:
@@ -379,8 +382,7 @@ def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[s
             name="treatment",
             description="A catalogue entry as a fact, so rules can reason over the catalogue.",
             fields={
-                # A bound treatment id reads as its name in a rule's text ("{$t}").
-                "id": replace(f("id", "string", ids), labels={t.id: _in_sentence(t.name) for t in treatments.values()}),
+                "id": replace(f("id", "string", ids), labels=named),
                 "kind": f("kind", "string", CATALOGUE_KINDS),
                 "downtime_min": replace(
                     f("downtime_min", "number", None, "fewest days of visible downtime"), unit="days"
@@ -398,7 +400,10 @@ def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[s
         "recommend": Template(
             name="recommend",
             description="Asserted by every recommend action.",
-            fields={"treatment": f("treatment", "string", ids), "tier": f("tier", "string", TIERS)},
+            fields={
+                "treatment": replace(f("treatment", "string", ids), labels=named),
+                "tier": f("tier", "string", TIERS),
+            },
             input=None,
             where=where,
             builtin=True,
@@ -406,7 +411,7 @@ def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[s
         "avoid": Template(
             name="avoid",
             description="Asserted by every avoid action.",
-            fields={"treatment": f("treatment", "string", ids)},
+            fields={"treatment": replace(f("treatment", "string", ids), labels=named)},
             input=None,
             where=where,
             builtin=True,

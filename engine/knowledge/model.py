@@ -212,7 +212,7 @@ class Treatment:
     @property
     def mentions(self) -> tuple[str, ...]:
         """Every way a text may name it: its short name (or title) and its other names."""
-        return (self.name, *(n for n in self.names if n != self.name))
+        return (self.name, *(n for n in self.names if n.lower() != self.name.lower()))
 
 
 # --- rules ----------------------------------------------------------------

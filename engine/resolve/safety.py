@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from ..knowledge.model import KnowledgeBase
 from .course import order_violations
@@ -100,9 +101,14 @@ def _texts(result: Result) -> Iterator[tuple[str, str]]:
         yield f"{step.id} how", step.how
 
 
-def _pattern(names: list[str]) -> re.Pattern[str]:
-    """Whole words or phrases, any case, with an optional plural: 'cream' finds 'Creams'."""
-    words = sorted(names, key=len, reverse=True)  # longest first: 'night cream' before 'cream'
+@lru_cache(maxsize=256)
+def _pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """Whole words or phrases, any case, with an optional plural: 'cream' finds 'Creams'.
+
+    Cached: the same avoided set recurs across a batch, and compiling a long
+    alternation would otherwise cost more than the rest of the check.
+    """
+    words = sorted(set(names), key=len, reverse=True)  # longest first: 'night cream' before 'cream'
     return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")(?:e?s)?\b", re.IGNORECASE)
 
 
@@ -117,11 +123,13 @@ def avoided_named(result: Result, kb: KnowledgeBase) -> list[str]:
     avoided = {a.id for a in result.avoid}
     if not avoided:
         return []
-    banned = _pattern([n for tid in sorted(avoided) for n in kb.treatments[tid].mentions])
-    allowed = [n for t in kb.treatments.values() if t.id not in avoided for n in t.mentions]
+    banned = _pattern(tuple(n for tid in sorted(avoided) for n in kb.treatments[tid].mentions))
+    allowed = tuple(n for t in kb.treatments.values() if t.id not in avoided for n in t.mentions)
     blank = _pattern(allowed) if allowed else None
     found = []
     for where, text in _texts(result):
+        if not banned.search(text):
+            continue  # the common case: one pass, and no blanking
         kept = blank.sub(" ", text) if blank else text
         for m in banned.finditer(kept):
             found.append(f'{where}: "{m.group(0)}"')

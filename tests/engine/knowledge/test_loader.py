@@ -117,3 +117,16 @@ def test_broken_templates_and_catalogue(make_kb):
     assert "templates.yaml:6:" in text and "default 9 is not an integer from 1 to 6" in text
     assert "treatments.yaml:" in text and "'min' is greater than 'max'" in text
     assert "unknown treatment id 'detla'; did you mean 'delta'" in text
+
+
+def test_a_bound_treatment_id_reads_as_its_name_in_a_text(kb):
+    # whichever built-in fact binds it (treatment, recommend, avoid), mid-sentence
+    for template, field in (("treatment", "id"), ("recommend", "treatment"), ("avoid", "treatment")):
+        spec = kb.templates[template].fields[field]
+        assert spec.label("retinoid") == "retinoid"  # 'Retinoid' lowercased
+        assert spec.label("aha") == "AHA exfoliant"  # an acronym stays
+
+
+def test_catalogue_names_are_loaded_and_the_short_name_comes_first(kb):
+    assert kb.treatments["retinoid"].mentions == ("Retinoid", "tretinoin", "adapalene", "tazarotene")
+    assert kb.treatments["tca_cross"].mentions == ("TCA CROSS",)  # no short name: the title
