@@ -1,6 +1,7 @@
 """Semantic checks a schema cannot make: rules that can never fire, treatments no
 rule recommends, a rule that recommends what it also avoids, fields nobody reads,
-and plan data (``plan.yaml``) the rules and the scheduler can never honour.
+an ``unless`` that may look before its facts exist, and plan data (``plan.yaml``)
+the rules and the scheduler can never honour.
 
 Each finding is a :class:`~..common.errors.Problem` with severity ``error`` (the
 knowledge base is wrong) or ``warning`` (probably unintended); ``kb lint
@@ -74,6 +75,7 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
         *_unused_treatments(kb, concluded),
         *_unread_templates(kb),
         *_derivation_cycles(kb),
+        *_unless_too_early(kb),
         *_plan_findings(kb, concluded),
     ]
     return sorted(found, key=lambda p: (p.file, p.line or 0, p.message))
@@ -160,6 +162,48 @@ def _unread_templates(kb: KnowledgeBase) -> Iterator[Problem]:
         for fname in template.fields:
             if fname not in read_fields[name] and template.input is None:
                 yield _problem(template, f"no rule reads {name}.{fname}", "warning")
+
+
+def _producers_of(kb: KnowledgeBase, pattern: Pattern) -> Iterator[Rule]:
+    """Rules whose conclusions could be a fact this pattern matches (derived templates only)."""
+    asserted = _asserted(kb)
+    if pattern.template in ("recommend", "avoid"):
+        wanted = {t.value for c in pattern.constraints if c.field == "treatment" for t in c.tests if t.op == "eq"}
+        for rule in kb.rules:
+            for action in rule.then:
+                hit = action.kind == pattern.template and not (action.kind == "avoid" and action.scope)
+                hit |= pattern.template == "recommend" and action.kind == "combine"
+                targets = action.components if action.kind == "combine" else (action.target,)
+                if hit and (not wanted or any(isinstance(t, Var) or t in wanted for t in targets)):
+                    yield rule
+                    break
+        return
+    for rule, values in asserted.get(pattern.template, []):
+        if _could_produce(pattern, values):
+            yield rule
+
+
+def _unless_too_early(kb: KnowledgeBase) -> Iterator[Problem]:
+    """An ``unless`` on a fact that a lower-salience rule draws may look too early.
+
+    A rule whose own conditions hold from the start fires before lower-salience
+    rules have drawn their facts, so its ``unless`` sees no such fact yet and the
+    rule fires when it should not (a severe grade drawn after a rule that excludes
+    treatments for mild scars). Give the rule a salience below its producers.
+    """
+    for rule in kb.rules:
+        for pattern in rule.unless:
+            template = kb.templates[pattern.template]
+            if template.input is not None:
+                continue
+            late = sorted({p.id for p in _producers_of(kb, pattern) if p.salience < rule.salience})
+            if late:
+                yield _problem(
+                    rule,
+                    f"unless {pattern.template}: may look before its facts exist, since {_names(late)} "
+                    f"(salience lower than {rule.salience}) can draw them later; lower this rule's salience",
+                    "warning",
+                )
 
 
 def _derivation_cycles(kb: KnowledgeBase) -> Iterator[Problem]:

@@ -643,3 +643,27 @@ def test_plan_findings_need_a_plan(make_kb):
     # the same rules and a catalogue without courses, no plan.yaml: nothing about a plan to say
     treatments = "\n".join(line for line in PLAN_TREATMENTS_ALL.splitlines() if "course:" not in line) + "\n"
     assert lint(load(make_kb(PLANNED, treatments=treatments, manifest=PLAN_MANIFEST))) == []
+
+
+def test_an_unless_that_looks_before_its_facts_are_drawn(make_kb):
+    # 'derive' (salience 0) draws the finding; a rule at 10 fires first and its
+    # unless sees nothing yet
+    early = rule("early", "[{patient: {level: 1}}]", extra="salience: 10\n  unless: [{finding: {kind: deep}}]")
+    found = findings(make_kb, CLEAN + early)
+    assert [(sev, msg) for _, sev, msg in found] == [
+        (
+            "warning",
+            "unless finding: may look before its facts exist, since derive (salience lower than 10) "
+            "can draw them later; lower this rule's salience",
+        )
+    ]
+    late = rule("late", "[{patient: {level: 1}}]", extra="salience: -5\n  unless: [{finding: {kind: deep}}]")
+    assert findings(make_kb, CLEAN + late, name="b") == []
+    # an avoid drawn at a lower salience, and an input fact (never too early)
+    avoid = rule("early-avoid", "[]", extra="salience: 10\n  unless: [{avoid: {treatment: never}}]")
+    assert [m for _, _, m in findings(make_kb, CLEAN + avoid, name="c")] == [
+        "unless avoid: may look before its facts exist, since home (salience lower than 10) "
+        "can draw them later; lower this rule's salience"
+    ]
+    on_input = rule("input", "[]", extra="salience: 10\n  unless: [{patient: {level: 3}}]")
+    assert findings(make_kb, CLEAN + on_input, name="d") == []
