@@ -188,8 +188,8 @@ def _unless_too_early(kb: KnowledgeBase) -> Iterator[Problem]:
 
     A rule whose own conditions hold from the start fires before lower-salience
     rules have drawn their facts, so its ``unless`` sees no such fact yet and the
-    rule fires when it should not (a severe grade drawn after a rule that excludes
-    treatments for mild scars). Give the rule a salience below its producers.
+    rule fires when it should not (a worse finding drawn after a rule meant only
+    for the milder one). Give the rule a salience below its producers.
     """
     for rule in kb.rules:
         for pattern in rule.unless:
