@@ -164,9 +164,10 @@ def _unread_templates(kb: KnowledgeBase) -> Iterator[Problem]:
                 yield _problem(template, f"no rule reads {name}.{fname}", "warning")
 
 
-def _producers_of(kb: KnowledgeBase, pattern: Pattern) -> Iterator[Rule]:
+def _producers_of(
+    kb: KnowledgeBase, pattern: Pattern, asserted: Mapping[str, list[tuple[Rule, dict]]]
+) -> Iterator[Rule]:
     """Rules whose conclusions could be a fact this pattern matches (derived templates only)."""
-    asserted = _asserted(kb)
     if pattern.template in ("recommend", "avoid"):
         wanted = {t.value for c in pattern.constraints if c.field == "treatment" for t in c.tests if t.op == "eq"}
         for rule in kb.rules:
@@ -191,12 +192,13 @@ def _unless_too_early(kb: KnowledgeBase) -> Iterator[Problem]:
     rule fires when it should not (a worse finding drawn after a rule meant only
     for the milder one). Give the rule a salience below its producers.
     """
+    asserted = _asserted(kb)
     for rule in kb.rules:
         for pattern in rule.unless:
             template = kb.templates[pattern.template]
             if template.input is not None:
                 continue
-            late = sorted({p.id for p in _producers_of(kb, pattern) if p.salience < rule.salience})
+            late = sorted({p.id for p in _producers_of(kb, pattern, asserted) if p.salience < rule.salience})
             if late:
                 yield _problem(
                     rule,
