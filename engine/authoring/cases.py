@@ -76,6 +76,11 @@ def load_cases(kb: KnowledgeBase) -> list[Case]:
                 key_marks={k[3:]: v for k, v in doc.key_marks.items() if k[:3] == ("cases", i, "patient")},
             )
             problems.extend(_check_ids(doc, ("cases", i, "expect"), raw["expect"], kb))
+            try:  # the patient is checked now, so `kb validate` reports it without running anything
+                from_document(patient, kb)
+            except CicatrixError as exc:
+                problems.extend(exc.problems)
+                continue
             cases.append(
                 Case(
                     raw["id"],

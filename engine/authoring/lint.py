@@ -1,6 +1,7 @@
 """Semantic checks a schema cannot make: rules that can never fire, treatments no
 rule recommends, a rule that recommends what it also avoids, fields nobody reads,
-an ``unless`` that may look before its facts exist, and plan data (``plan.yaml``)
+an ``unless`` that may look before its facts exist, a rule that joins one template
+many ways, and plan data (``plan.yaml``)
 the rules and the scheduler can never honour.
 
 Each finding is a :class:`~..common.errors.Problem` with severity ``error`` (the
@@ -76,6 +77,7 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
         *_unread_templates(kb),
         *_derivation_cycles(kb),
         *_unless_too_early(kb),
+        *_wide_joins(kb),
         *_plan_findings(kb, concluded),
     ]
     return sorted(found, key=lambda p: (p.file, p.line or 0, p.message))
@@ -204,6 +206,31 @@ def _unless_too_early(kb: KnowledgeBase) -> Iterator[Problem]:
                     rule,
                     f"unless {pattern.template}: may look before its facts exist, since {_names(late)} "
                     f"(salience lower than {rule.salience}) can draw them later; lower this rule's salience",
+                    "warning",
+                )
+
+
+WIDE_JOIN = 3  # patterns of one template in one rule from which the matches grow as n^3 or worse
+
+
+def _wide_joins(kb: KnowledgeBase) -> Iterator[Problem]:
+    """A rule that matches the same template three or more times grows as n^k with those facts.
+
+    Eight patterns on one input template turn 20 entries into 25 billion matches; the
+    matcher stops a consultation at its budget, but the author should hear first.
+    """
+    from ..match.matcher import MAX_MATCHES
+
+    for rule in kb.rules:
+        counts: dict[str, int] = {}
+        for pattern in rule.when:
+            counts[pattern.template] = counts.get(pattern.template, 0) + 1
+        for template, k in counts.items():
+            if k >= WIDE_JOIN:
+                yield _problem(
+                    rule,
+                    f"matches {template} {k} times: its matches grow as n^{k} with the {template} facts, and a "
+                    f"consultation stops past {MAX_MATCHES:,} matches; join fewer patterns or draw a finding first",
                     "warning",
                 )
 

@@ -57,10 +57,27 @@ class CicatrixError(Exception):
         return "\n".join(problem.render() for problem in self.problems)
 
 
+def short(value: object) -> str:
+    """A value for a message, at most 60 characters: a long one is cut before it is copied."""
+    if isinstance(value, str) and len(value) > 60:
+        value = value[:60]
+    elif isinstance(value, list) and len(value) > 20:
+        value = value[:20]
+    elif isinstance(value, dict) and len(value) > 20:
+        value = dict(list(value.items())[:20])
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+MAX_SUGGESTED = 64  # longer words are not typos, and matching them would cost time and memory
+
+
 def did_you_mean(word: object, choices: Iterable[object]) -> str:
-    """A short suggestion for a typo, or the empty string when nothing is close."""
+    """A short suggestion for a typo, or the empty string when nothing is close (or the word is long)."""
     import difflib
 
+    if len(str(word)) > MAX_SUGGESTED:
+        return ""
     options = [str(c) for c in choices]
     close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..common.errors import Problem, did_you_mean
+from ..common.errors import Problem, did_you_mean, short
 from .yamlio import Document
 
 _TYPE_WORDS = {
@@ -57,11 +57,6 @@ def _got(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return f"{type_word(value)} {short(value)}"
-
-
-def short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _validator(schema: dict[str, Any]) -> Any:
@@ -112,9 +107,10 @@ def _additional_properties(doc: Document, error: Any, path: tuple[Any, ...], roo
             continue
         if allowed:
             expected = "expected one of: " + ", ".join(allowed)
-            yield doc.problem((*path, key), f"unknown key {key!r}; {expected}{did_you_mean(key, allowed)}", key=True)
+            hint = did_you_mean(key, allowed)
+            yield doc.problem((*path, key), f"unknown key {short(key)}; {expected}{hint}", key=True)
         else:
-            yield doc.problem((*path, key), f"unknown key {key!r}", key=True)
+            yield doc.problem((*path, key), f"unknown key {short(key)}", key=True)
 
 
 def _required(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
@@ -160,6 +156,11 @@ def _at_least(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any,
     }[error.validator]
     n = error.validator_value
     yield doc.problem(path, f"expected at least {n} {one if n == 1 else many}")
+
+
+def _max_items(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
+    n, value = error.validator_value, error.instance
+    yield doc.problem(path, f"expected at most {n} item{'s' if n != 1 else ''}, got {len(value)}")
 
 
 def _max_properties(doc: Document, error: Any, path: tuple[Any, ...], root: tuple[Any, ...]):
@@ -226,6 +227,7 @@ _HANDLERS = {
     "minProperties": _at_least,
     "minLength": _at_least,
     "maxProperties": _max_properties,
+    "maxItems": _max_items,
     "minimum": _bound,
     "maximum": _bound,
     "uniqueItems": _unique_items,

@@ -9,13 +9,15 @@ overwrites, are reported as problems because in a rule file they hide a typo.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..common.errors import CicatrixError, Problem
+from ..common.errors import CicatrixError, Problem, short
+from . import limits
 
 try:  # the C loader is several times faster; fall back where libyaml is missing
     _Loader: type = yaml.CSafeLoader
@@ -84,6 +86,15 @@ def _mark(node: yaml.Node) -> Mark:
 
 
 _MERGE = "tag:yaml.org,2002:merge"
+_NUMBERS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+
+
+class _Bound(Exception):
+    """An input past one of :mod:`.limits`' bounds, at a node."""
+
+    def __init__(self, node: yaml.Node, message: str):
+        super().__init__(message)
+        self.node = node
 
 
 class _Builder:
@@ -94,6 +105,8 @@ class _Builder:
         self.doc = doc
         self.problems = problems
         self.written: dict[int, set[int]] = {}  # mapping node -> ids of the keys written in it (not merged)
+        self.open: set[int] = set()  # collections being built: one met again is an alias to itself
+        self.values = 0  # values built, aliases expanded: bounded, or an alias bomb never ends
 
     def root(self, node: yaml.Node) -> Any:
         """The whole document. Which keys each mapping wrote itself is noted first,
@@ -112,7 +125,28 @@ class _Builder:
         return self.build(node, ())
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
+        self.values += 1
+        if self.values > limits.MAX_VALUES:
+            raise _Bound(node, f"expands to more than {limits.MAX_VALUES:,} values (aliases repeat too much)")
+        if len(path) > limits.MAX_DEPTH:
+            raise _Bound(node, f"nested deeper than {limits.MAX_DEPTH} levels")
         self.doc.marks[path] = _mark(node)
+        if isinstance(node, yaml.ScalarNode) and node.tag in _NUMBERS and len(node.value) > limits.MAX_NUMBER:
+            raise _Bound(node, f"a number longer than {limits.MAX_NUMBER} characters")
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            if id(node) in self.open:
+                raise _Bound(node, "an alias refers to the collection it is part of")
+            self.open.add(id(node))
+            try:
+                return self._collection(node, path)
+            finally:
+                self.open.discard(id(node))
+        value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _Bound(node, f"expected a finite number, got {node.value}")
+        return value
+
+    def _collection(self, node: yaml.Node, path: PathKey) -> Any:
         expected = _PLAIN_TAGS.get(type(node))
         if expected is not None and node.tag != expected:
             # Building collections ourselves must not let a tag such as
@@ -126,9 +160,12 @@ class _Builder:
             result: dict[Any, Any] = {}
             merged: set[Any] = set()  # keys whose value came through <<, which a later pair may override
             for key_node, value_node in node.value:
+                if key_node.tag in _NUMBERS and len(key_node.value) > limits.MAX_NUMBER:
+                    raise _Bound(key_node, f"a number longer than {limits.MAX_NUMBER} characters")
                 key = self.loader.construct_object(key_node, deep=True)
                 if not isinstance(key, (str, int, float, bool)) and key is not None:
-                    self.problems.append(self.doc.problem(path, f"a mapping key must be a plain value, got {key!r}"))
+                    got = short(key)
+                    self.problems.append(self.doc.problem(path, f"a mapping key must be a plain value, got {got}"))
                     continue
                 overrides = key in merged  # a value merged in earlier: this pair replaces it, in place
                 if id(key_node) in written:
@@ -151,9 +188,7 @@ class _Builder:
                 self.doc.key_marks[(*path, key)] = _mark(key_node)
                 result[key] = self.build(value_node, (*path, key))
             return result
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
 
 
 def as_written(value: Any) -> str:
@@ -187,6 +222,9 @@ def parse(text: str, file: str) -> Document:
             doc.data = _Builder(loader, doc, problems).root(node)
     except yaml.MarkedYAMLError as exc:
         raise CicatrixError([syntax_problem(exc, file)]) from None
+    except _Bound as exc:
+        mark = _mark(exc.node)
+        raise CicatrixError([Problem(file, mark.line, mark.column, "", str(exc))]) from None
     except yaml.YAMLError as exc:
         raise CicatrixError.about(file, f"not valid YAML: {exc}") from None
     finally:
@@ -197,23 +235,25 @@ def parse(text: str, file: str) -> Document:
 
 
 def read(path: Path, *, display: str | None = None) -> Document:
-    """Read and parse a file; a missing or unreadable file is bad input too."""
+    """Read and parse a file within :mod:`.limits`; a missing or unreadable file is bad input too."""
     name = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CicatrixError.about(name, "no such file") from None
-    except IsADirectoryError:
-        raise CicatrixError.about(name, "is a folder, expected a file") from None
-    except UnicodeDecodeError as exc:
-        raise CicatrixError.about(name, f"not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise CicatrixError.about(name, f"cannot read: {exc.strerror}") from None
+    text = limits.read_text(path, name)
     if path.suffix.lower() == ".json":
-        import json
-
-        try:
-            json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CicatrixError([Problem(name, exc.lineno, exc.colno, "", f"not valid JSON: {exc.msg}")]) from None
+        return parse_json(text, name)
     return parse(text, name)
+
+
+def parse_json(text: str, file: str) -> Document:
+    """JSON parsed as JSON (``1e1`` is a number, as YAML 1.1 would not have it), with positions.
+
+    The values come from the JSON parser; the positions from reading the same
+    text as YAML, which JSON nearly always is. Where it is not (a tab YAML
+    refuses), the values stand without positions rather than fail.
+    """
+    data = limits.load_json(text, file)
+    try:
+        doc = parse(text, file)
+    except CicatrixError:
+        doc = Document(file=file, data=None)
+    doc.data = data
+    return doc

@@ -42,10 +42,13 @@ def digest_of(parts: Iterable[tuple[str, bytes]]) -> str:
 
 def digest(root: Path) -> str:
     """The digest of the knowledge base in ``root`` (unreadable files are left out)."""
+    from ..common.errors import CicatrixError
+    from ..documents.limits import read_bytes
+
     parts = []
     for path in knowledge_files(root):
-        try:
-            parts.append((path.relative_to(root).as_posix(), path.read_bytes()))
-        except OSError:
+        try:  # bounded: a file too large (or endless) is reported when the KB loads
+            parts.append((path.relative_to(root).as_posix(), read_bytes(path)))
+        except CicatrixError:
             continue
     return digest_of(parts)

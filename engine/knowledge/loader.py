@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..common.errors import CicatrixError, Problem, did_you_mean
-from ..documents import validate, yamlio
+from ..documents import limits, validate, yamlio
 from . import schemas
 from .files import BUNDLED_KB, PLAN_FILE, digest_of, knowledge_files
 from .model import (
@@ -60,20 +60,13 @@ class _Reader:
     def read(self, path: Path, schema: dict[str, Any], *, optional: bool = False) -> yamlio.Document | None:
         """The file parsed and schema-checked; ``optional`` files may be empty (comments only)."""
         name = _display(path, self.root)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
+        if not path.exists() and not path.is_symlink():
             self.problems.append(Problem(name, None, None, "", "missing: every knowledge base needs this file"))
             return None
-        except OSError as exc:
-            self.problems.append(Problem(name, None, None, "", f"cannot read: {exc.strerror}"))
-            return None
-        self.parts.append((path.relative_to(self.root).as_posix(), raw))
         try:
-            doc = yamlio.parse(raw.decode("utf-8"), name)
-        except UnicodeDecodeError as exc:
-            self.problems.append(Problem(name, None, None, "", f"not UTF-8 text (byte {exc.start})"))
-            return None
+            raw = limits.read_bytes(path, name)
+            self.parts.append((path.relative_to(self.root).as_posix(), raw))
+            doc = yamlio.parse(limits.decode(raw, name), name)
         except CicatrixError as exc:
             self.problems.extend(exc.problems)
             return None
@@ -203,6 +196,7 @@ def _templates(doc: yamlio.Document, problems: list[Problem]) -> dict[str, Templ
                 key=raw["key"],
                 many=bool(raw.get("many", schemas.INPUT_DEFAULTS["many"])),
                 min_items=int(raw.get("min_items", schemas.INPUT_DEFAULTS["min_items"])),
+                max_items=raw.get("max_items"),
             )
             if input_spec.key in input_keys:
                 problems.append(

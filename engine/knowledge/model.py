@@ -124,6 +124,7 @@ class InputSpec:
     key: str
     many: bool
     min_items: int = 0
+    max_items: int | None = None  # the most entries a patient file may give
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,11 @@ TEMPLATES: dict[str, Any] = {
                             "key": _ID,
                             "many": {"type": "boolean", "default": INPUT_DEFAULTS["many"]},
                             "min_items": {"type": "integer", "minimum": 0, "default": INPUT_DEFAULTS["min_items"]},
+                            "max_items": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "description": "The most entries a patient file may give (a bound on the work).",
+                            },
                         },
                     },
                     "fields": {

@@ -78,6 +78,7 @@ def patient_schema(kb: KnowledgeBase) -> dict[str, Any]:
                 "type": "array",
                 "items": one,
                 "minItems": template.input.min_items,
+                **({"maxItems": template.input.max_items} if template.input.max_items else {}),
             }
             if template.input.min_items:
                 required.append(template.input.key)
@@ -212,6 +213,10 @@ def _keyword(keyword: str, value: Any, schema: Mapping[str, Any]) -> Check | Non
         if type(value) is not int or value < 0:
             return None
         return lambda v: type(v) is not list or len(v) >= value
+    if keyword == "maxItems":
+        if type(value) is not int or value < 0:
+            return None
+        return lambda v: type(v) is not list or len(v) <= value
     if keyword == "uniqueItems":
         if type(value) is not bool:
             return None

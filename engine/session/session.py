@@ -14,6 +14,7 @@ from typing import Any
 from ..compile.compiler import FACT_ID_KEY, FACT_PREFIX, VAR_PREFIX, CompiledKB, compile_kb
 from ..knowledge.model import Action, KnowledgeBase, Rule, Var, catalogue_fact
 from ..knowledge.wording import fill, placeholders
+from ..match.matcher import TooManyMatches
 from ..match.select import engine_class
 from ..patient.reader import PatientInput
 from .records import ActionRecord, Consultation, FactRecord, Firing
@@ -36,7 +37,8 @@ class Session:
             compiled = compile_kb(compiled)
         self.compiled = compiled
         self.kb = compiled.kb
-        self.engine = engine_class(compiled.engine_class, matcher)()
+        self._engine_class = engine_class(compiled.engine_class, matcher)
+        self.engine = self._engine_class()
         self.engine.listener = self
         self._facts: list[FactRecord] = []
         self._firings: list[Firing] = []
@@ -47,6 +49,35 @@ class Session:
     # -- running ----------------------------------------------------------
 
     def consult(self, patient: PatientInput) -> Consultation:
+        """Declare the input and the catalogue, run the agenda, and return what happened.
+
+        A knowledge base whose rule joins the same facts too many ways for this
+        input runs out of the matcher's budget: that is bad input for this
+        knowledge base (exit status 2, naming the rule), not a hang.
+        """
+        try:
+            return self._consult(patient)
+        except TooManyMatches as exc:
+            from ..common.errors import CicatrixError
+
+            # The interrupted propagation left the network half-updated: start a new one.
+            self.engine = self._engine_class()
+            self.engine.listener = self
+
+            rules = self.kb.rules
+            rule = next((r for r in rules if r.index == exc.index), None)
+            if rule is None:
+                raise CicatrixError(f"{exc}: a rule joins the same kind of fact too many ways") from None
+            raise CicatrixError.about(
+                rule.where.file,
+                f"{exc}: this rule joins the same kind of fact too many ways for this input "
+                f"({patient.source}); join fewer patterns of one template",
+                line=rule.where.line,
+                column=rule.where.column,
+                path=rule.id,
+            ) from None
+
+    def _consult(self, patient: PatientInput) -> Consultation:
         self.engine.reset()
         self._facts, self._firings, self._ids, self._counters, self._known = [], [], {}, {}, {}
         classes = self.compiled.fact_classes

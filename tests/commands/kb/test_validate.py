@@ -209,3 +209,29 @@ def test_every_problem_is_located_in_the_file_that_is_broken(tmp_path, run_cli):
 def test_a_good_kb_validates(tmp_path, run_cli):
     run = run_cli("kb", "validate", "--kb", str(write_kb(tmp_path, GOOD_RULES)))
     assert run.code == 0 and run.out.startswith("ok: ") and run.err == ""
+
+
+def test_the_patients_of_the_test_cases_are_checked(tmp_path, run_cli):
+    root = write_kb(tmp_path, GOOD_RULES)
+    (root / "tests").mkdir()
+    (root / "tests" / "cases.yaml").write_text(
+        "cases:\n"
+        "  - id: C1\n"
+        "    patient:\n"
+        "      scars: [{type: rolling, depth: shalow}]\n"
+        "    expect: {recommend: [alpha]}\n",
+        encoding="utf-8",
+    )
+    run = run_cli("kb", "validate", "--kb", str(root))
+    assert run.code == 2 and "Traceback" not in run.err
+    assert "kb/tests/cases.yaml:4:" in run.err and "'shalow' is not allowed" in run.err
+
+
+def test_bounds_on_knowledge_base_files(tmp_path, run_cli):
+    root = write_kb(tmp_path, GOOD_RULES)
+    (root / "rules" / "rules.yaml").write_bytes(b"# " + b"x" * (9 * 1024 * 1024))
+    run = run_cli("kb", "validate", "--kb", str(root))
+    assert run.code == 2 and "kb/rules/rules.yaml: larger than the 8 MB limit for one file" in run.err
+    (root / "rules" / "rules.yaml").write_text(GOOD_RULES.replace("  title: ok\n", "  title: ok\n  salience: .inf\n"), encoding="utf-8")
+    run = run_cli("kb", "validate", "--kb", str(root))
+    assert run.code == 2 and "expected a finite number, got .inf" in run.err

@@ -667,3 +667,11 @@ def test_an_unless_that_looks_before_its_facts_are_drawn(make_kb):
     ]
     on_input = rule("input", "[]", extra="salience: 10\n  unless: [{patient: {level: 3}}]")
     assert findings(make_kb, CLEAN + on_input, name="d") == []
+
+
+def test_a_rule_that_joins_one_template_many_ways(make_kb):
+    three = rule("three", "[{scar: {type: $a}}, {scar: {type: $b}}, {scar: {type: $c}}]")
+    (found,) = [m for _, _, m in findings(make_kb, CLEAN + three)]
+    assert found.startswith("matches scar 3 times: its matches grow as n^3 with the scar facts")
+    two = rule("two", "[{scar: {type: $a}}, {scar: {type: $b}}]")
+    assert findings(make_kb, CLEAN + two, name="b") == []

@@ -229,7 +229,7 @@ def test_read_a_folder(tmp_path):
 def test_read_bytes_that_are_not_utf8(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_bytes(b"a: caf\xe9\n")
-    assert read_problem(path, display="p.yaml").render() == "p.yaml: not UTF-8 text (byte 6)"
+    assert read_problem(path, display="p.yaml").render() == "p.yaml:1:7: not UTF-8 text (byte 6: 0xe9)"
 
 
 @pytest.mark.parametrize("suffix", [".json", ".JSON"])
@@ -277,3 +277,41 @@ def test_merges_follow_yaml_order_and_explicit_duplicates_are_still_caught():
     assert parse(text, "f.yaml").data == pyyaml.safe_load(text)
     (problem,) = problems("c: &c {x: 0}\nd:\n  <<: *c\n  x: 1\n  x: 2\n")
     assert (problem.line, problem.message) == (5, "duplicate key 'x' (first at line 4)")
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("a: &a [*a]\n", (1, 4), "an alias refers to the collection it is part of"),
+        ("a: " + "[" * 80 + "]" * 80 + "\n", (1, 68), "nested deeper than 64 levels"),
+        ("a: " + "9" * 5000 + "\n", (1, 4), "a number longer than 64 characters"),
+        ("9" * 100 + ": 1\n", (1, 1), "a number longer than 64 characters"),
+        ("a: .inf\n", (1, 4), "expected a finite number, got .inf"),
+        ("a: [1, .nan]\n", (1, 8), "expected a finite number, got .nan"),
+    ],
+)
+def test_input_past_a_bound_is_a_located_problem(text, where, message):
+    with pytest.raises(CicatrixError) as caught:
+        parse(text, "f.yaml")
+    (found,) = caught.value.problems
+    assert (found.line, found.column, found.message) == (*where, message)
+
+
+def test_an_alias_bomb_stops_at_the_value_budget():
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 9) + "]" for i in range(1, 10)]
+    with pytest.raises(CicatrixError, match="expands to more than 200,000 values"):
+        parse("\n".join(lines) + "\n", "f.yaml")
+
+
+def test_a_merge_key_with_an_override_is_no_duplicate():
+    doc = parse("base: &b {a: 1, b: 2}\nx:\n  <<: *b\n  a: 3\n", "f.yaml")
+    assert doc.data["x"] == {"a": 3, "b": 2}
+
+
+def test_json_files_are_read_as_json_with_positions(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{\n  "a": 1e1,\n  "b": [1.5E2]\n}\n', encoding="utf-8")
+    doc = read(path)
+    assert doc.data == {"a": 10.0, "b": [150.0]}
+    assert doc.mark(("b", 0)) is not None and doc.mark(("b", 0)).line == 3

@@ -286,3 +286,21 @@ def test_both_matchers_record_the_same_consultation(make_kb, matcher):
     kb = load(make_kb(CHAIN))
     data = {"scars": [DEEP, SHALLOW, {**DEEP, "site": "forehead"}]}
     assert consult(Session(kb, matcher=matcher), data) == consult(Session(kb), data)
+
+
+def test_a_rule_that_joins_too_many_ways_stops_with_a_located_error(make_kb, monkeypatch):
+    from cicatrix.engine.common.errors import CicatrixError
+    from cicatrix.engine.match import matcher
+
+    monkeypatch.setattr(matcher, "MAX_MATCHES", 500)
+    # four patterns on the scars: 8 scars make 4,096 matches, past the (lowered) budget
+    wide = rule("wide", "[{scar: {type: $a}}, {scar: {type: $b}}, {scar: {type: $c}}, {scar: {type: $d}}]")
+    session = session_for(make_kb, wide)
+    scars = [{"type": t} for t in ("boxcar", "rolling", "ice_pick") * 3][:8]
+    with pytest.raises(CicatrixError) as caught:
+        consult(session, {"scars": scars})
+    (found,) = caught.value.problems
+    assert found.path == "wide" and found.file.endswith(".yaml") and found.line
+    assert "more than 500 rule matches in one consultation" in found.message
+    # the budget is per consultation: a small patient afterwards runs normally
+    assert consult(session, {"scars": scars[:2]}).firings
