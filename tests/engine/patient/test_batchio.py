@@ -1,6 +1,8 @@
 """engine/patient/batchio.py: many patients from one stream, one record at a time:
 JSON lines, YAML documents and CSV rows, each record with its line and, when it
-cannot be read, a located problem instead of a stop."""
+cannot be read, its located problems instead of a stop. Every record is decoded
+and bounded on its own: bad bytes, a huge number, deep nesting or a YAML syntax
+error spoil that record and no other."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def test_detect(name, explicit, fmt):
 
 def test_jsonl_one_record_per_line_skipping_blank_lines():
     stream = io.StringIO('{"a": 1}\n\n   \n{"b": [1, 2]}\n[3]\n')
-    assert list(read_jsonl(stream, "in.jsonl")) == [(1, {"a": 1}, None), (4, {"b": [1, 2]}, None), (5, [3], None)]
+    assert list(read_jsonl(stream, "in.jsonl")) == [(1, {"a": 1}, ()), (4, {"b": [1, 2]}, ()), (5, [3], ())]
 
 
 def test_jsonl_bad_json_is_located_by_line_and_the_batch_goes_on():
@@ -51,13 +53,13 @@ def test_jsonl_bad_json_is_located_by_line_and_the_batch_goes_on():
         (4, None),
         (5, {"d": 4}),
     ]
-    problems = [p for _, _, p in records if p is not None]
+    problems = [p for _, _, found in records for p in found]
     assert [(p.file, p.line, p.column) for p in problems] == [
         ("in.jsonl", 2, 1),
         ("in.jsonl", 3, 11),
         ("in.jsonl", 4, 9),
     ]
-    assert problems[0].render() == "in.jsonl:2:1: not a JSON object: Expecting value"
+    assert problems[0].render() == "in.jsonl:2:1: not valid JSON: Expecting value"
 
 
 def test_jsonl_empty_stream():
@@ -71,9 +73,9 @@ def test_yaml_one_record_per_document_with_positions():
     stream = io.StringIO("a: 1\n---\nb: [1, 2]\n---\n# a comment\nc: {d: 1}\n")
     records = list(read_yaml(stream, "in.yaml"))
     assert [(line, doc.data, problem) for line, doc, problem in records] == [
-        (1, {"a": 1}, None),
-        (3, {"b": [1, 2]}, None),
-        (6, {"c": {"d": 1}}, None),
+        (1, {"a": 1}, ()),
+        (3, {"b": [1, 2]}, ()),
+        (6, {"c": {"d": 1}}, ()),
     ]
     last = records[-1][1]
     assert isinstance(last, Document) and last.file == "in.yaml"
@@ -82,42 +84,42 @@ def test_yaml_one_record_per_document_with_positions():
 
 def test_yaml_an_empty_document_is_a_record_without_data():
     records = list(read_yaml(io.StringIO("---\n---\na: 1\n"), "in.yaml"))
-    assert [(line, doc.data, problem) for line, doc, problem in records] == [(2, None, None), (3, {"a": 1}, None)]
+    assert [(line, doc.data, problem) for line, doc, problem in records] == [(1, None, ()), (3, {"a": 1}, ())]
     assert list(read_yaml(io.StringIO(""), "in.yaml")) == []
 
 
-def test_yaml_a_syntax_error_stops_with_a_located_problem():
+def test_yaml_a_syntax_error_is_confined_to_its_document():
     stream = io.StringIO("a: 1\n---\nb: [1, 2\n---\nc: 3\n")
     records = list(read_yaml(stream, "in.yaml"))
-    assert len(records) == 2  # nothing after the broken document can be trusted
-    line, data, problem = records[1]
-    assert (line, data) == (4, None)
+    assert [(line, getattr(doc, "data", None)) for line, doc, _ in records] == [(1, {"a": 1}), (3, None), (5, {"c": 3})]
+    (problem,) = records[1][2]
     assert (problem.file, problem.line, problem.column) == ("in.yaml", 4, 1)
     assert problem.message.startswith("not valid YAML: did not find expected ',' or ']'")
+    assert records[2][2] == () and records[2][1].mark(("c",)) == Mark(5, 4)
 
 
 def test_yaml_a_document_with_a_duplicate_key_is_a_problem_and_the_batch_goes_on():
     stream = io.StringIO("a: 1\na: 2\n---\nc: 1\n")
     records = list(read_yaml(stream, "in.yaml"))
     assert [line for line, _, _ in records] == [1, 4]
-    problem = records[0][2]
+    (problem,) = records[0][2]
     assert problem.render() == "in.yaml:2:1: a: duplicate key 'a' (first at line 1)"
-    assert records[1][1].data == {"c": 1} and records[1][2] is None
+    assert records[1][1].data == {"c": 1} and records[1][2] == ()
 
 
 def test_yaml_a_document_with_a_tag_is_a_problem_and_the_batch_goes_on():
     stream = io.StringIO("a: 1\n---\nb: !!python/object/apply:os.system [echo]\n---\nc: 1\n")
     records = list(read_yaml(stream, "in.yaml"))
     assert [line for line, _, _ in records] == [1, 3, 5]
-    problem = records[1][2]
+    (problem,) = records[1][2]
     assert (problem.file, problem.line) == ("in.yaml", 3)
     assert problem.message.startswith("not valid YAML: ") and "is not allowed (only plain data)" in problem.message
-    assert records[2][1].data == {"c": 1} and records[2][2] is None
+    assert records[2][1].data == {"c": 1} and records[2][2] == ()
 
 
 def test_yaml_a_refused_tag_is_located_as_in_a_single_file():
     stream = io.StringIO("a: 1\n---\nb: !!python/object/apply:os.system [echo]\n")
-    problem = list(read_yaml(stream, "in.yaml"))[1][2]
+    (problem,) = list(read_yaml(stream, "in.yaml"))[1][2]
     assert (problem.line, problem.column) == (3, 4) and "\n" not in problem.message
 
 
@@ -140,7 +142,7 @@ def test_csv_columns_name_patient_file_fields(kb):
                 "patient": {"age": 30, "pregnant": False, "conditions": ["eczema", "rosacea"]},
                 "scars": [{"type": "rolling", "site": "cheeks"}, {"type": "ice_pick"}],
             },
-            None,
+            (),
         )
     ]
 
@@ -189,10 +191,10 @@ def test_csv_booleans(kb, cell, value):
     ],
 )
 def test_csv_cells_are_typed_by_the_template(kb, column, cell, value):
-    ((_, doc, problem),) = rows(kb, f"{column}\n{cell}\n")
+    ((_, doc, problems),) = rows(kb, f"{column}\n{cell}\n")
     key, *rest = column.split(".")
     got = doc[key][0][rest[-1]] if len(rest) == 2 else doc[key][rest[0]]
-    assert problem is None
+    assert problems == ()
     assert got == value and type(got) is type(value)
 
 
@@ -205,9 +207,9 @@ def test_csv_null_for_every_nullable_field(kb, column):
 
 def test_csv_an_empty_cell_is_not_given(kb):
     text = "patient.age,patient.conditions,scars.1.type,scars.1.site,scars.2.type,scars.2.site\n,,boxcar,  ,,\n"
-    assert rows(kb, text) == [(2, {"scars": [{"type": "boxcar"}]}, None)]
+    assert rows(kb, text) == [(2, {"scars": [{"type": "boxcar"}]}, ())]
     # a row of empty cells is an empty patient (validation says what is missing)
-    assert rows(kb, "patient.age,scars.1.type\n,\n") == [(2, {}, None)]
+    assert rows(kb, "patient.age,scars.1.type\n,\n") == [(2, {}, ())]
 
 
 @pytest.mark.parametrize(
@@ -217,7 +219,7 @@ def test_csv_an_empty_cell_is_not_given(kb):
 def test_csv_an_unknown_column_stops_with_examples_of_good_ones(kb, column):
     records = rows(kb, f"patient.age,{column}\n30,x\n40,y\n")
     assert len(records) == 1
-    line, data, problem = records[0]
+    line, data, (problem,) = records[0]
     assert (line, data) == (1, None)
     assert problem.render() == (
         f"in.csv:1: column {column!r} is not a patient-file field (e.g. patient.age, scars.1.type)"
@@ -232,9 +234,9 @@ def test_csv_rows_with_too_many_or_too_few_cells(kb):
         (3, None),
         (4, {"patient": {"age": 50}, "scars": [{"type": "rolling"}]}),
     ]
-    assert records[0][2].render() == "in.csv:2: the row has 1 cells; the header has 2"
-    assert records[1][2].render() == "in.csv:3: the row has 3 cells; the header has 2"
-    assert records[2][2] is None
+    assert records[0][2][0].render() == "in.csv:2: the row has 1 cells; the header has 2"
+    assert records[1][2][0].render() == "in.csv:3: the row has 3 cells; the header has 2"
+    assert records[2][2] == ()
 
 
 def test_csv_with_only_a_header_or_nothing(kb):
@@ -244,10 +246,10 @@ def test_csv_with_only_a_header_or_nothing(kb):
 
 def test_csv_a_quoted_cell_may_hold_commas_and_lines(kb):
     text = 'patient.conditions,scars.1.type\n"eczema;\nrosacea",boxcar\npatient.age\n'
-    ((line, doc, problem), bad) = rows(kb, text)
+    ((line, doc, problems), bad) = rows(kb, text)
     assert doc == {"patient": {"conditions": ["eczema", "rosacea"]}, "scars": [{"type": "boxcar"}]}
-    assert (line, problem) == (3, None)  # the line the record ends on
-    assert bad[0] == 4 and "the row has 1 cells" in bad[2].message
+    assert (line, problems) == (3, ())  # the line the record ends on
+    assert bad[0] == 4 and "the row has 1 cells" in bad[2][0].message
 
 
 def test_csv_null_in_a_nullable_list_field_is_an_empty_list(kb):
@@ -259,5 +261,198 @@ def test_csv_null_in_a_nullable_list_field_is_an_empty_list(kb):
 
 
 def test_csv_a_column_given_twice_is_refused_at_the_header(kb):
-    ((line, doc, problem),) = rows(kb, "patient.age,patient.age\n30,31\n")
+    ((line, doc, (problem,)),) = rows(kb, "patient.age,patient.age\n30,31\n")
     assert (line, doc) == (1, None) and problem.message == "column 'patient.age' appears twice in the header"
+
+
+# --- each record on its own: encodings and bounds ---------------------------------------------------
+
+
+def _rendered(records):
+    return [(line, [p.render() for p in problems]) for line, _, problems in records]
+
+
+def test_jsonl_reads_bytes_and_each_line_is_decoded_and_bounded_alone():
+    lines = [
+        b'\xef\xbb\xbf{"a": 1e1}',  # a BOM, and JSON's own numbers
+        b'{"b": "\xff"}',  # not UTF-8
+        b'{"c": ' + b"1" * 5000 + b"}",  # an integer Python would refuse to read
+        b"[" * 200 + b"]" * 200,  # nesting
+        b'{"d": NaN}',
+        b'{"e": 1e999}',
+        b'{"f": "caf\xc3\xa9"}',
+    ]
+    records = list(read_jsonl(io.BytesIO(b"\n".join(lines) + b"\n"), "in.jsonl"))
+    assert [(line, data) for line, data, _ in records] == [
+        (1, {"a": 10.0}),
+        (2, None),
+        (3, None),
+        (4, None),
+        (5, None),
+        (6, None),
+        (7, {"f": "café"}),
+    ]
+    assert _rendered(records)[1:6] == [
+        (2, ["in.jsonl:2:8: not UTF-8 text (byte 0xff)"]),
+        (3, ["in.jsonl:3:7: a number longer than 64 characters, or too large to be finite"]),
+        (4, ["in.jsonl:4:65: nested deeper than 64 levels"]),
+        (5, ["in.jsonl:5:7: expected a finite number, got NaN"]),
+        (6, ["in.jsonl:6:7: a number longer than 64 characters, or too large to be finite"]),
+    ]
+
+
+def test_jsonl_a_line_longer_than_a_record_is_skipped_unread(monkeypatch):
+    from cicatrix.engine.documents import limits
+
+    monkeypatch.setattr(limits, "MAX_RECORD_BYTES", 100)
+    stream = io.BytesIO(b'{"a": 1}\n{"b": "' + b"x" * 1000 + b'"}\n{"c": 3}\n' + b"y" * 101)
+    records = list(read_jsonl(stream, "in.jsonl"))
+    assert [(line, data) for line, data, _ in records] == [(1, {"a": 1}), (2, None), (3, {"c": 3}), (4, None)]
+    message = "the record is larger than the 0 MB limit for one batch record"
+    assert _rendered(records)[1] == (2, [f"in.jsonl:2: {message}"])
+
+
+def test_jsonl_a_two_megabyte_line_is_one_bad_record():
+    stream = io.BytesIO(b'{"a": "' + b"x" * (2 * 1024 * 1024) + b'"}\n{"b": 2}\n')
+    records = list(read_jsonl(stream, "in.jsonl"))
+    assert [(line, data) for line, data, _ in records] == [(1, None), (2, {"b": 2})]
+    assert "larger than the 1 MB limit for one batch record" in records[0][2][0].message
+
+
+def test_yaml_reads_bytes_a_bom_and_markers_as_yaml_has_them():
+    text = (
+        b"\xef\xbb\xbf# a comment\n"  # 1: the BOM is dropped
+        b"%YAML 1.1\n"  # 2: a directive belongs to the document after it
+        b"---\n"  # 3
+        b"a: 1\n"  # 4
+        b"...\n"  # 5: the end of a document; the next needs no ---
+        b"b: 2\n"  # 6
+        b"--- {c: 3}\n"  # 7: a document may start on its marker's line
+        b"---   # nothing\n"  # 8: an empty document
+        b"--- \n"  # 9
+        b"d: [1, 2]\n"  # 10
+        b"# a trailing comment is no document\n"
+    )
+    records = list(read_yaml(io.BytesIO(text), "in.yaml"))
+    assert [(line, doc.data, problems) for line, doc, problems in records] == [
+        (4, {"a": 1}, ()),
+        (6, {"b": 2}, ()),
+        (7, {"c": 3}, ()),
+        (8, None, ()),  # an empty document is on its marker's line
+        (10, {"d": [1, 2]}, ()),
+    ]
+    assert records[-1][1].mark(("d", 1)) == Mark(10, 8)
+
+
+def test_yaml_each_document_is_decoded_and_bounded_alone():
+    bomb = b"a: &a [x, x, x, x, x, x, x, x, x, x]\n" + b"".join(
+        b"%s: &%s [*%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s]\n" % ((bytes([c]),) * 2 + (bytes([c - 1]),) * 10)
+        for c in range(ord("b"), ord("j"))
+    )
+    docs = [
+        b"ok: 1\n",
+        b"name: \xff\n",
+        b"n: " + b"9" * 5000 + b"\n",
+        b"deep: " + b"[" * 200 + b"]" * 200 + b"\n",
+        bomb,
+        b"self: &s [*s]\n",
+        b"bad: [1, 2\n",
+        b"tab:\n\t- 1\n",
+        b"last: 2\n",
+    ]
+    stream = io.BytesIO(b"---\n" + b"---\n".join(docs))
+    records = list(read_yaml(stream, "in.yaml"))
+    assert [getattr(doc, "data", None) for _, doc, _ in records] == [{"ok": 1}, *[None] * 7, {"last": 2}]
+    firsts = [problems[0].render() if problems else "" for _, _, problems in records]
+    assert firsts[0] == firsts[-1] == ""
+    assert firsts[1] == "in.yaml:4:7: not UTF-8 text (byte 0xff)"
+    assert firsts[2] == "in.yaml:6:4: a number longer than 64 characters"
+    assert firsts[3] == "in.yaml:8:71: nested deeper than 64 levels"
+    assert "expands to more than 200,000 values" in firsts[4]
+    assert "refers to the collection it is part of" in firsts[5]
+    assert firsts[6].startswith("in.yaml:23:1: not valid YAML: did not find expected ',' or ']'")  # at the next ---
+    assert firsts[7].startswith("in.yaml:25:1: not valid YAML")
+    assert records[-1][0] == 27 and records[-1][1].mark(("last",)) == Mark(27, 7)
+
+
+def test_yaml_a_document_larger_than_a_record_is_one_bad_record(monkeypatch):
+    from cicatrix.engine.documents import limits
+
+    monkeypatch.setattr(limits, "MAX_RECORD_BYTES", 100)
+    big = b"".join(b"k%d: %s\n" % (i, b"v" * 20) for i in range(10))
+    stream = io.BytesIO(b"a: 1\n---\n" + big + b"---\nb: " + b"x" * 200 + b"\n---\nc: 3\n")
+    records = list(read_yaml(stream, "in.yaml"))
+    assert [(line, getattr(doc, "data", None)) for line, doc, _ in records] == [
+        (1, {"a": 1}),
+        (3, None),
+        (14, None),
+        (16, {"c": 3}),
+    ]
+    assert [p.line for _, _, problems in records for p in problems] == [2, 13]
+    assert all("larger than" in p.message for _, _, problems in records for p in problems)
+
+
+def test_yaml_only_comments_or_nothing_is_no_record():
+    assert list(read_yaml(io.BytesIO(b"# nothing\n\n%YAML 1.1\n"), "in.yaml")) == []
+    assert list(read_yaml(io.BytesIO(b"\xef\xbb\xbf"), "in.yaml")) == []
+
+
+def test_csv_reads_bytes_with_a_bom_and_a_bad_row_spoils_only_itself(kb, monkeypatch):
+    text = (
+        b"\xef\xbb\xbfpatient.age,scars.1.type\n"
+        b"30,boxcar\n"
+        b"31,bo\xffxcar\n"
+        b"32," + b"9" * 5000 + b"\n"
+        b'33,"rolling\n'
+        b'\xfe"\n'
+        b"34,rolling\n"
+    )
+    records = list(read_csv(io.BytesIO(text), "in.csv", kb))
+    assert [(line, data) for line, data, _ in records] == [
+        (2, {"patient": {"age": 30}, "scars": [{"type": "boxcar"}]}),
+        (3, None),
+        (4, {"patient": {"age": 32}, "scars": [{"type": "9" * 5000}]}),  # text: validation refuses it
+        (6, None),
+        (7, {"patient": {"age": 34}, "scars": [{"type": "rolling"}]}),
+    ]
+    assert _rendered(records)[1][1] == ["in.csv:3:6: not UTF-8 text (byte 0xff)"]
+    assert _rendered(records)[3][1] == ["in.csv:6:1: not UTF-8 text (byte 0xfe)"]
+
+
+def test_csv_an_over_long_line_spoils_its_row_and_keeps_the_quoting(kb, monkeypatch):
+    from cicatrix.engine.documents import limits
+
+    monkeypatch.setattr(limits, "MAX_RECORD_BYTES", 60)
+    text = (
+        "patient.age,patient.conditions\n"
+        "30,eczema\n"
+        '31,"eczema;' + "x" * 100 + "\n"  # a quoted cell opens on an over-long line...
+        'rosacea"\n'  # ...and closes here
+        "32," + "y" * 100 + "\n"
+        "33,rosacea\n"
+    )
+    records = list(read_csv(io.BytesIO(text.encode()), "in.csv", kb))
+    assert [(line, data) for line, data, _ in records] == [
+        (2, {"patient": {"age": 30, "conditions": ["eczema"]}}),
+        (4, None),
+        (5, None),
+        (6, {"patient": {"age": 33, "conditions": ["rosacea"]}}),
+    ]
+    assert [p.line for _, _, problems in records for p in problems] == [3, 5]
+
+
+def test_csv_numbers_too_long_or_not_finite_stay_text():
+    from cicatrix.engine.knowledge.model import FieldSpec
+    from cicatrix.engine.patient.batchio import value_from_text
+
+    spec = FieldSpec("n", "number")
+    assert value_from_text(spec, "1" * 65) == "1" * 65
+    assert value_from_text(spec, "1e999") == "1e999"
+    assert value_from_text(spec, "nan") == "nan"
+    assert isinstance(value_from_text(spec, "1" * 64), int)
+
+
+def test_csv_an_empty_or_undecodable_header(kb):
+    assert list(read_csv(io.BytesIO(b"\xef\xbb\xbf"), "in.csv", kb)) == []
+    ((line, data, (problem,)),) = list(read_csv(io.BytesIO(b"patient.\xffage\n30\n"), "in.csv", kb))
+    assert (line, data) == (1, None) and problem.render() == "in.csv:1:9: not UTF-8 text (byte 0xff)"
