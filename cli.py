@@ -71,9 +71,13 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     from .engine.common.errors import CicatrixError
+    from .engine.common.files import StdoutGone, guarded_stdout, silence_stdout
 
     try:
-        code = cli.main(args=argv, prog_name="cicatrix", standalone_mode=False)
+        # Standard output's own failures (closed, full) are bad input, and are
+        # caught up to its last flush; a reader that went away ends quietly.
+        with guarded_stdout():
+            code = cli.main(args=argv, prog_name="cicatrix", standalone_mode=False)
     except CicatrixError as exc:
         click.echo(exc.render(), err=True)
         count = len(exc.problems)
@@ -88,8 +92,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except BrokenPipeError:  # e.g. `cicatrix consult f.yaml | head`
-        sys.stderr.close()
+    except (StdoutGone, BrokenPipeError):  # e.g. `cicatrix consult f.yaml | head`
+        silence_stdout()  # or Python's own flush at exit fails into the closed pipe
         sys.exit(0)
     except Exception as exc:
         if os.environ.get("CICATRIX_DEBUG"):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
-from ..engine.common.files import write_atomically
+from ..engine.common.files import STDOUT_NAME, atomic_output, is_stdout, write_atomically
 from .options import kb_option
 
 
@@ -21,7 +22,7 @@ from .options import kb_option
 )
 @click.option(
     "--save",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(dir_okay=False, allow_dash=True),
     help="Interactive only: save the answers as a patient file (atomically), to re-run or trace later.",
 )
 @click.option(
@@ -35,13 +36,13 @@ from .options import kb_option
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the plan to this file (atomically) instead of standard output.",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the plan to this file (atomically) instead of standard output (-).",
 )
 @click.option(
     "--trace",
     "trace_file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(dir_okay=False, allow_dash=True),
     help="Also write the full trace (every firing) to this JSON file, for `cicatrix trace`.",
 )
 @click.option(
@@ -60,10 +61,10 @@ from .options import kb_option
 def command(
     patient_file: Path | None,
     interactive: bool,
-    save: Path | None,
+    save: str | None,
     fmt: str,
-    output: Path | None,
-    trace_file: Path | None,
+    output: str | None,
+    trace_file: str | None,
     explain: bool,
     show_all: bool,
     width: int | None,
@@ -105,21 +106,51 @@ def command(
     result = plan(Session(kb), patient)
     result_json = to_dict(result)
     how = _how(kb, result, result_json, patient_file) if explain and fmt != "json" else None
+    to_stdout = output is None or is_stdout(output)
     if width is None:
-        width = min(shutil.get_terminal_size((88, 24)).columns, 100) if output is None else 88
+        width = min(shutil.get_terminal_size((88, 24)).columns, 100) if to_stdout else 88
     text = _render(fmt, kb, result, result_json, how, width, show_all)
+    trace_text = None
     if trace_file is not None:
         from ..engine.explain.tracefile import render as render_trace
 
-        write_atomically(trace_file, render_trace(kb, result, result_json, str(patient_file)))
-    if output is not None:
-        write_atomically(output, text)
-    else:
-        click.echo(text, nl=False)
+        trace_text = render_trace(kb, result, result_json, str(patient_file))
+    _write(text, output, trace_text, trace_file)
     return 0
 
 
-def _patient(kb, patient_file: Path | None, interactive: bool, save: Path | None):
+def _write(text: str, output: str | None, trace_text: str | None, trace_file: str | None) -> None:
+    """The plan, then the trace; nothing at all if the plan cannot be written.
+
+    The trace goes to a temporary file first, so a failure to write the plan
+    leaves no trace behind; the trace replaces its file only once the plan is
+    written, and if that last step fails the error says the plan was written.
+    """
+    from dataclasses import replace
+
+    from ..engine.common.errors import CicatrixError
+
+    plan_written = False
+    try:
+        with atomic_output(trace_file) if trace_file is not None else nullcontext() as trace:
+            if trace is not None:
+                trace.write(trace_text)
+                trace.flush()  # a full disk shows here, before the plan is written
+            if output is None:
+                click.echo(text, nl=False)
+            else:
+                write_atomically(output, text)
+            plan_written = True
+    except CicatrixError as exc:
+        if not plan_written:
+            raise
+        where = STDOUT_NAME if output is None or is_stdout(output) else output
+        *before, last = exc.problems
+        note = f"{last.message} (the plan was written to {where}, but not the trace)"
+        raise CicatrixError([*before, replace(last, message=note)]) from exc
+
+
+def _patient(kb, patient_file: Path | None, interactive: bool, save: str | None):
     """(patient, where it came from), read from PATIENT_FILE or asked; None when the person quits."""
     if patient_file is not None and (interactive or save):
         raise click.UsageError("--interactive and --save are for consultations without a patient file")
@@ -161,7 +192,7 @@ def _render(fmt: str, kb, result, result_json, how: dict | None, width: int, sho
     return text
 
 
-def _interview(kb, forced: bool, save: Path | None):
+def _interview(kb, forced: bool, save: str | None):
     """Ask the questionnaire, then validate and (optionally) save the answers; None when the person quits."""
     import sys
 
@@ -184,6 +215,6 @@ def _interview(kb, forced: bool, save: Path | None):
     if save is not None:
         header = "# Saved by `cicatrix consult --save`; run it again with `cicatrix consult FILE`.\n"
         write_atomically(save, header + yaml.safe_dump(patient.normalised, sort_keys=False, allow_unicode=True))
-        click.echo(f"\nSaved your answers to {save}.", err=True)
+        click.echo(f"\nSaved your answers to {STDOUT_NAME if is_stdout(save) else save}.", err=True)
     click.echo("", err=True)
     return patient, Path(str(save) if save else "<answers>")

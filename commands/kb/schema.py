@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
 
-from ...engine.common.files import write_atomically
+from ...engine.common.files import atomic_output, ensure_folder, is_stdout
 from ..options import kb_option
 
 KINDS = ("kb", "templates", "treatments", "plan", "rules", "tests", "questions", "patient")
@@ -32,11 +33,11 @@ def render(schema: dict) -> str:
 @click.option(
     "--write",
     "folder",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write one KIND.json per kind into this folder instead of printing.",
+    type=click.Path(file_okay=False, allow_dash=True),
+    help="Write one KIND.json per kind into this folder instead of printing (- prints).",
 )
 @kb_option
-def schema(kind: str | None, folder: Path | None, kb_dir: Path | None) -> int:
+def schema(kind: str | None, folder: str | None, kb_dir: Path | None) -> int:
     """Print the JSON Schema (draft 2020-12) of KIND, or of every kind.
 
     The patient schema is derived from the knowledge base's templates. Point an
@@ -44,10 +45,12 @@ def schema(kind: str | None, folder: Path | None, kb_dir: Path | None) -> int:
     """
     found = schemas_for(kb_dir)
     chosen = [kind] if kind else list(KINDS)
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in chosen:
-            write_atomically(folder / f"{name}.json", render(found[name]))
+    if folder is not None and not is_stdout(folder):
+        ensure_folder(folder)
+        # Every file complete before any replaces its old one: a failed write replaces none.
+        with ExitStack() as files:
+            for name in chosen:
+                files.enter_context(atomic_output(Path(folder) / f"{name}.json")).write(render(found[name]))
         click.echo(f"wrote {len(chosen)} schema(s) to {folder}")
         return 0
     click.echo(render(found[kind] if kind else {name: found[name] for name in chosen}), nl=False)

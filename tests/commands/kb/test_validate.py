@@ -232,6 +232,8 @@ def test_bounds_on_knowledge_base_files(tmp_path, run_cli):
     (root / "rules" / "rules.yaml").write_bytes(b"# " + b"x" * (9 * 1024 * 1024))
     run = run_cli("kb", "validate", "--kb", str(root))
     assert run.code == 2 and "kb/rules/rules.yaml: larger than the 8 MB limit for one file" in run.err
-    (root / "rules" / "rules.yaml").write_text(GOOD_RULES.replace("  title: ok\n", "  title: ok\n  salience: .inf\n"), encoding="utf-8")
+    (root / "rules" / "rules.yaml").write_text(
+        GOOD_RULES.replace("  title: ok\n", "  title: ok\n  salience: .inf\n"), encoding="utf-8"
+    )
     run = run_cli("kb", "validate", "--kb", str(root))
     assert run.code == 2 and "expected a finite number, got .inf" in run.err
