@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from ..common.errors import CicatrixError, Problem, did_you_mean
+from ..common.errors import CicatrixError, Problem, did_you_mean, short
+from ..documents import limits
+from ..documents.validate import check
+from ..documents.yamlio import Document
 from ..knowledge.model import FieldConstraint, FieldSpec, KnowledgeBase, Pattern, Test, Var, Where
 from ..resolve.result import Result
 from ..session.records import ActionRecord, Consultation, FactRecord, Firing
+from . import traceschema
 
 FORMAT = "cicatrix-trace"
 VERSION = 2  # 2: actions name the existing fact a duplicate assert matched, scopes, risks; the plan
@@ -197,80 +202,6 @@ class Trace:
         return f"{fact.id}: " + (", ".join(shown) if shown else "(no values)")
 
 
-_STRINGS = {"type": "array", "items": {"type": "string"}}
-_PROBLEM = {  # what the explanations read of a problem in the plan
-    "type": "object",
-    "required": ["id", "title", "kind", "choice", "alternatives", "adjuncts", "why", "ruled_out"],
-    "properties": {
-        "id": {"type": "string"},
-        "title": {"type": "string"},
-        "kind": {"type": "string"},
-        "choice": {"type": ["string", "null"]},
-        "alternatives": _STRINGS,
-        "adjuncts": {"type": "object", "additionalProperties": _STRINGS},
-        "why": {"type": "string"},
-        "ruled_out": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "title", "kind", "reason", "rules"],
-                "properties": {"kind": {"enum": ["avoid", "left_out"]}, "rules": _STRINGS},
-            },
-        },
-    },
-}
-
-_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["format", "version", "kb", "facts", "firings", "rules", "templates", "result"],
-    "$defs": {"problem": _PROBLEM},
-    "properties": {
-        "format": {"const": FORMAT},
-        "version": {"type": "integer"},
-        "kb": {"type": "object", "required": ["name", "version", "digest"]},
-        "patient_file": {"type": "string"},
-        "facts": {
-            "type": "array",
-            "items": {"type": "object", "required": ["id", "template", "values", "origin"]},
-        },
-        "firings": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": [
-                    "seq",
-                    "rule",
-                    "salience",
-                    "matched",
-                    "bindings",
-                    "asserted",
-                    "actions",
-                ],
-            },
-        },
-        "rules": {"type": "object"},
-        "templates": {"type": "object"},
-        "names": {"type": "object", "additionalProperties": {"type": "string"}},
-        "targets": {
-            "type": "object",
-            "required": ["template", "field"],
-            "properties": {"template": {"type": "string"}, "field": {"type": "string"}},
-        },
-        "result": {
-            "type": "object",
-            "required": ["recommendations", "avoid"],
-            "properties": {
-                "plan": {
-                    "type": "object",
-                    "required": ["problems"],
-                    "properties": {"problems": {"type": "array", "items": {"$ref": "#/$defs/problem"}}},
-                }
-            },
-        },
-    },
-}
-
-
 def _problem(file: str, message: str, line: int | None = None, column: int | None = None) -> CicatrixError:
     return CicatrixError([Problem(file, line, column, "", message)])
 
@@ -289,44 +220,89 @@ def _pattern_from(data: dict[str, Any], where: str) -> Pattern:
     return Pattern(data["template"], tuple(constraints), False, Where(where))
 
 
+class _Places:
+    """Where each part of the trace's JSON is, found only when a problem needs it (a good
+    trace never pays for it)."""
+
+    def __init__(self, text: str, name: str, data: Any):
+        self.text, self.name, self.data = text, name, data
+        self._doc: Document | None = None
+
+    def doc(self) -> Document:
+        if self._doc is None:
+            self._doc = traceschema.document(self.text, self.name, self.data)
+        return self._doc
+
+    def problem(self, path: tuple[Any, ...], message: str) -> Problem:
+        """``message`` about the value at ``path``, as a damaged trace's problem."""
+        return self.damaged(self.doc().problem(path, message))
+
+    def damaged(self, p: Problem) -> Problem:
+        return Problem(p.file, p.line, p.column, "", f"damaged trace at {p.path or 'the top level'}: {p.message}")
+
+    def error(self, path: tuple[Any, ...], message: str) -> CicatrixError:
+        """One problem about the trace as a whole, placed at ``path`` (a header key)."""
+        p = self.doc().problem(path, message)
+        return CicatrixError([Problem(p.file, p.line, p.column, "", message)])
+
+
+def _load(text: str, name: str) -> Any:
+    """The trace's JSON, within :mod:`..documents.limits`' bounds (size was bounded on reading)."""
+    if not text.strip():
+        raise CicatrixError.about(name, "not a JSON trace: the file is empty", line=1, column=1)
+    try:
+        return limits.load_json(text, name)
+    except CicatrixError as exc:
+        cut = text.lstrip().startswith("{") and not text.rstrip().endswith("}")
+        hint = " (the file looks truncated: it does not end with '}')" if cut else ""
+        problems = []
+        for p in exc.problems:
+            syntax = p.message.startswith("not valid JSON") and "Extra data" not in p.message
+            message = p.message.replace("not valid JSON", "not a JSON trace", 1) + (hint if syntax else "")
+            problems.append(Problem(p.file, p.line, p.column, p.path, message))
+        raise CicatrixError(problems) from None
+
+
 def read(path: Path | str) -> Trace:
+    """A trace file, checked in full (:mod:`.traceschema`) before anything reads it.
+
+    Every way a file can be wrong (missing, too large, not UTF-8, not JSON, too
+    deep, another format or version, a wrong shape, a reference to nothing) is a
+    :class:`CicatrixError` naming the file and, where it can, the line and column.
+    """
     path = Path(path)
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _problem(name, "no such trace file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _problem(name, f"cannot read the trace: {exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        ends = text.rstrip().endswith("}")
-        hint = " (the file looks truncated: it does not end with '}')" if text.strip() and not ends else ""
-        raise _problem(name, f"not a JSON trace: {exc.msg}{hint}", exc.lineno, exc.colno) from None
+    return parse(limits.read_text(path, name), name)
+
+
+def parse(text: str, name: str) -> Trace:
+    """The trace in ``text`` (read from the file ``name``), checked in full; see :func:`read`."""
+    data = _load(text, name)
+    places = _Places(text, name, data)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise _problem(
-            name,
+        raise places.error(
+            ("format",),
             f'not a cicatrix trace (expected "format": "{FORMAT}"); '
             "write one with `cicatrix consult FILE --trace out.json`",
         )
-    if data.get("version") not in READABLE:
-        raise _problem(
-            name,
-            f"trace format version {data.get('version')!r} is not supported; this cicatrix reads versions "
+    version = data.get("version")
+    if type(version) is not int or version not in READABLE:
+        wrong = f"trace format version {short(version)} is not supported"
+        which = wrong if "version" in data else 'the trace names no format version ("version")'
+        raise places.error(
+            ("version",),
+            f"{which}; this cicatrix reads versions "
             f"{', '.join(map(str, READABLE))}: write the trace again with `cicatrix consult FILE --trace out.json`",
         )
-    from jsonschema import Draft202012Validator
-
-    errors = sorted(Draft202012Validator(_SCHEMA).iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        e = errors[0]
-        where = "/".join(str(p) for p in e.absolute_path) or "top level"
-        raise _problem(name, f"damaged trace at {where}: {e.message}")
-    try:
-        return _build(name, data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _problem(name, f"damaged trace: missing or malformed {exc}") from None
+    if not traceschema.conforms(version)(data):
+        doc = places.doc()
+        found = [places.damaged(p) for at, part in traceschema.failing(version, data) for p in check(doc, part, at)]
+        if found:  # else the fast check and jsonschema disagree, which a test rules out
+            raise CicatrixError(traceschema.shown(found, name))
+    broken = list(islice(traceschema.references(data), traceschema.MAX_SHOWN + 1))
+    if broken:
+        raise CicatrixError(traceschema.shown([places.problem(at, message) for at, message in broken], name))
+    return _build(name, data)
 
 
 def _build(name: str, data: dict[str, Any]) -> Trace:
@@ -337,10 +313,6 @@ def _build(name: str, data: dict[str, Any]) -> Trace:
     firings = []
     for f in data["firings"]:
         actions = tuple(_action_from(a) for a in f["actions"])
-        same = [a["same_as"] for a in f["actions"] if a.get("same_as")]
-        for fid in [*f["matched"], *f["asserted"], *same]:
-            if fid not in facts:
-                raise CicatrixError.about(name, f"damaged trace: firing {f['seq']} names unknown fact {fid!r}")
         firings.append(Firing(f["seq"], f["rule"], f["salience"], tuple(f["matched"]), f["bindings"], actions))
     rules = {
         rid: TraceRule(

@@ -139,3 +139,98 @@ def test_replay_refuses_a_version_1_trace(run_cli, trace_file, tmp_path):
     run = run_cli("trace", "replay", str(_version_1(trace_file, tmp_path)))
     assert run.code == 2 and "Traceback" not in run.err
     assert "this trace is format version 1, written before plans had problems and a course" in run.err
+
+
+# --- damaged traces through the command line (issue 13) ------------------------------------
+
+
+def _broken(trace_file, tmp_path, change):
+    data = json.loads(trace_file.read_text())
+    change(data)
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def _first_with(data, key):
+    return next(a for f in data["firings"] for a in f["actions"] if key in a)
+
+
+DAMAGED = {  # what the issue found crashing, and the place each is reported at
+    "fact values as a list": (
+        lambda d: d["facts"][1].update(values=["ice_pick"]),
+        "damaged trace at facts[1].values: expected a mapping, got a list ['ice_pick']",
+    ),
+    "a firing matches a fact that does not exist": (
+        lambda d: d["firings"][0]["matched"].__setitem__(0, "finding-99"),
+        "damaged trace at firings[0].matched[0]: firing #1 matched fact 'finding-99', which the trace does not have",
+    ),
+    "a sequence number as text": (
+        lambda d: d["firings"][1].update(seq="2"),
+        "damaged trace at firings[1].seq: expected a whole number, got text '2'",
+    ),
+    "a sequence number twice": (
+        lambda d: d["firings"][2].update(seq=2),
+        "damaged trace at firings[2].seq: sequence number 2 is used twice",
+    ),
+    "an unknown rule id": (
+        lambda d: d["firings"][0].update(rule="ice-pick/tca-cros"),
+        "firing #1 names rule 'ice-pick/tca-cros', which is not among the trace's rules; "
+        "did you mean 'ice-pick/tca-cross'?",
+    ),
+    "a recommendation without an id": (
+        lambda d: d["result"]["recommendations"][0].pop("id"),
+        "damaged trace at result.recommendations[0]: missing required key 'id'",
+    ),
+    "bindings as a list": (
+        lambda d: next(f for f in d["firings"] if f["bindings"]).update(bindings=["site"]),
+        "bindings: expected a mapping, got a list ['site']",
+    ),
+    "same_as naming nothing": (
+        lambda d: _first_with(d, "same_as").update(same_as="recommend-99"),
+        "same_as: firing #",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", [("show",), ("how", "tca_cross"), ("why-not", "punch_excision"), ("replay",)])
+@pytest.mark.parametrize("damage", sorted(DAMAGED))
+def test_damaged_traces_are_located_refusals(run_cli, trace_file, tmp_path, command, damage):
+    change, expected = DAMAGED[damage]
+    path = _broken(trace_file, tmp_path, change)
+    run = run_cli("trace", command[0], str(path), *command[1:])
+    assert run.code == 2, run.err
+    assert "Traceback" not in run.err and "internal error" not in run.err
+    assert expected in run.err
+    line, column = run.err.split(f"{path}:", 1)[1].split(":")[:2]
+    assert line.isdigit() and column.isdigit(), run.err
+
+
+@pytest.mark.parametrize("command", [("show",), ("how", "problem-1"), ("why-not", "tca_cross"), ("replay",)])
+def test_damaged_bytes_are_located_refusals(run_cli, trace_file, tmp_path, command):
+    text = trace_file.read_bytes()
+    for name, content, expected in (
+        ("cut.json", text[: len(text) // 3], "not a JSON trace"),
+        ("junk.json", text[:100] + b"\xff" + text[100:], "not UTF-8 text (byte 100: 0xff)"),
+        ("deep.json", b'{"format": "cicatrix-trace", "x": ' + b"[" * 100 + b"]" * 100 + b"}", "nested deeper than"),
+        ("huge.json", text.replace(b'"seq": 1,', b'"seq": 1' + b"0" * 100 + b",", 1), "a number longer than"),
+        ("empty.json", b"", "the file is empty"),
+    ):
+        path = tmp_path / name
+        path.write_bytes(content)
+        run = run_cli("trace", command[0], str(path), *command[1:])
+        assert run.code == 2 and expected in run.err, (name, run.err)
+        assert "Traceback" not in run.err and "internal error" not in run.err
+        assert run.err.startswith(f"{path}:1:") or run.err.split(f"{path}:", 1)[1][:1].isdigit(), run.err
+
+
+def test_a_version_1_trace_without_a_plan_still_reads_and_a_damaged_one_is_refused(run_cli, trace_file, tmp_path):
+    old = _version_1(trace_file, tmp_path)
+    assert run_cli("trace", "show", str(old)).code == 0
+    data = json.loads(old.read_text())
+    data["firings"][0]["bindings"] = ["site"]
+    old.write_text(json.dumps(data, indent=1))
+    for command in (("show",), ("how", "tca_cross"), ("why-not", "punch_excision"), ("replay",)):
+        run = run_cli("trace", command[0], str(old), *command[1:])
+        assert run.code == 2 and "damaged trace at firings[0].bindings: expected a mapping" in run.err
+        assert f"{old}:" in run.err and "Traceback" not in run.err
