@@ -13,6 +13,7 @@ from ..knowledge.model import KnowledgeBase
 from ..patient.reader import InputFact, PatientInput
 from ..resolve.contract import to_dict
 from ..resolve.resolver import resolve
+from ..resolve.safety import SafetyInvariantError
 from .tracefile import Trace
 
 
@@ -31,13 +32,42 @@ def replay(trace: Trace, kb: KnowledgeBase) -> list[str]:
             raise CicatrixError.about(
                 trace.file, f"firing #{firing.seq} names rule {firing.rule!r}, which this knowledge base does not have"
             )
+    _check_against(trace, kb)
     facts = tuple(InputFact(f.id, f.template, f.values) for f in trace.facts.values() if f.origin == "input")
     patient = PatientInput(trace.patient_file, trace.result["patient"], facts)
-    replayed = to_dict(resolve(kb, patient, trace.consultation()))
+    try:
+        replayed = to_dict(resolve(kb, patient, trace.consultation()))
+    except SafetyInvariantError as exc:
+        # The trace was checked on its own; a plan its firings cannot give safely
+        # means they were edited, or come from another knowledge base.
+        raise CicatrixError.about(
+            trace.file, f"its firings do not resolve to a safe plan with this knowledge base ({exc}); was it edited?"
+        ) from None
     # Keys may be added within a trace format version: a trace written before a key
     # existed recorded nothing for it, which is the same as an empty one.
     replayed = {k: v for k, v in replayed.items() if k in trace.result or v not in ([], {}, "")}
     return _diff(trace.result, replayed, "")
+
+
+def _check_against(trace: Trace, kb: KnowledgeBase) -> None:
+    """Every treatment and template the firings name exists in the knowledge base replaying them."""
+    problems = []
+    for firing in trace.firings:
+        for action in firing.actions:
+            named = [action.treatment, *action.components] if action.treatment or action.components else []
+            if action.kind in ("recommend", "avoid", "caution", "leave_out", "combine"):
+                for tid in named:
+                    if tid and tid not in kb.treatments:
+                        problems.append(f"firing #{firing.seq} names treatment {tid!r}")
+    for fact in trace.facts.values():
+        if fact.template not in kb.templates:
+            problems.append(f"fact {fact.id} is a {fact.template!r} fact")
+    if problems:
+        raise CicatrixError.about(
+            trace.file,
+            f"{problems[0]}, which this knowledge base does not have"
+            + (f" (and {len(problems) - 1} more such)" if len(problems) > 1 else ""),
+        )
 
 
 def _diff(a: Any, b: Any, path: str) -> list[str]:

@@ -61,3 +61,30 @@ def test_a_trace_naming_an_unknown_rule_is_bad_input(tmp_path, kb, run_cli):
     path.write_text(json.dumps(data))
     run = run_cli("trace", "replay", str(path))
     assert run.code == 2 and "firing #1 names rule 'no/such-rule'" in run.err
+
+
+def test_a_trace_from_another_knowledge_base_is_bad_input(traces, kb):
+    from cicatrix.engine.common.errors import CicatrixError
+    from cicatrix.engine.session.records import ActionRecord
+
+    trace, _ = traces["pregnant.yaml"]
+    first = trace.firings[0]
+    stranger = replace(first, actions=(*first.actions, ActionRecord("recommend", "moonlight", "x", "first_line")))
+    with pytest.raises(CicatrixError, match="names treatment 'moonlight', which this knowledge base does not have"):
+        replay(replace(trace, firings=(stranger, *trace.firings[1:])), kb)
+
+
+def test_firings_that_resolve_to_an_unsafe_plan_are_bad_input(traces, kb):
+    from cicatrix.engine.common.errors import CicatrixError
+
+    trace, _ = traces["pregnant.yaml"]
+    # a recommendation's text edited to name what the plan avoids
+    edited = []
+    for firing in trace.firings:
+        actions = tuple(
+            replace(a, text="Use a retinoid.", template="Use a retinoid.") if a.kind == "recommend" else a
+            for a in firing.actions
+        )
+        edited.append(replace(firing, actions=actions))
+    with pytest.raises(CicatrixError, match="do not resolve to a safe plan with this knowledge base"):
+        replay(replace(trace, firings=tuple(edited)), kb)
