@@ -56,6 +56,15 @@ def list_rules(
         raise CicatrixError.about(
             "", f"--template: unknown template {template!r}" + did_you_mean(template, kb.templates)
         )
+    if file_pattern:
+        files = sorted({r.where.file for r in kb.rules})
+        if not any(fnmatchcase(f, file_pattern) or fnmatchcase(Path(f).name, file_pattern) for f in files):
+            names = [Path(f).name for f in files]
+            raise CicatrixError.about(
+                "",
+                f"--file: no rule file matches {file_pattern!r}; the rule files are {', '.join(names)}"
+                + did_you_mean(file_pattern, names),
+            )
     conditions = [_condition(kb, text) for text in wheres]
     graph = build(kb)
     shown = 0

@@ -275,10 +275,34 @@ def read(path: Path | str) -> Trace:
     return parse(limits.read_text(path, name), name)
 
 
+_PATIENT_HINT = (
+    "this looks like a patient file, not a trace: consult it with `cicatrix consult {name}`, "
+    "or write a trace with `cicatrix consult {name} --trace out.json`"
+)
+
+
+def _patient_file(text: str, name: str) -> CicatrixError | None:
+    """The error for a patient file given where a trace is wanted (the commonest mix-up), else None."""
+    from ..documents import yamlio
+
+    try:
+        data = yamlio.parse(text, name).data
+    except CicatrixError:
+        return None
+    if isinstance(data, dict) and "format" not in data and ("scars" in data or "patient" in data):
+        return CicatrixError.about(name, _PATIENT_HINT.format(name=name))
+    return None
+
+
 def parse(text: str, name: str) -> Trace:
     """The trace in ``text`` (read from the file ``name``), checked in full; see :func:`read`."""
-    data = _load(text, name)
+    try:
+        data = _load(text, name)
+    except CicatrixError as exc:
+        raise (_patient_file(text, name) or exc) from None
     places = _Places(text, name, data)
+    if isinstance(data, dict) and "format" not in data and ("scars" in data or "patient" in data):
+        raise CicatrixError.about(name, _PATIENT_HINT.format(name=name))
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise places.error(
             ("format",),

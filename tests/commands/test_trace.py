@@ -234,3 +234,14 @@ def test_a_version_1_trace_without_a_plan_still_reads_and_a_damaged_one_is_refus
         run = run_cli("trace", command[0], str(old), *command[1:])
         assert run.code == 2 and "damaged trace at firings[0].bindings: expected a mapping" in run.err
         assert f"{old}:" in run.err and "Traceback" not in run.err
+
+
+@pytest.mark.parametrize("example", ["pregnant.yaml", "sensitive-low-downtime.json"])
+@pytest.mark.parametrize("command", ["show", "replay"])
+def test_a_patient_file_given_as_a_trace_is_named_for_what_it_is(run_cli, example, command):
+    from ..conftest import EXAMPLES
+
+    path = str(EXAMPLES / example)
+    run = run_cli("trace", command, path)
+    assert run.code == 2 and "Traceback" not in run.err
+    assert f"{path}: this looks like a patient file, not a trace: consult it with `cicatrix consult {path}`" in run.err

@@ -58,3 +58,12 @@ def test_show_words_literal_scopes_and_alerts(make_kb, run_cli):
         "leave_out beta [preference level; only where scar.site is null]: slow",
     ]
     assert then_lines(run_cli("kb", "show", "urgent", "--kb", str(root)).out) == ["alert stop-now [urgent]: stop now."]
+
+
+def test_list_refuses_a_file_pattern_that_matches_no_rule_file(run_cli):
+    run = run_cli("kb", "list", "--file", "30-procedure.yaml")
+    assert run.code == 2 and run.out == ""
+    assert "--file: no rule file matches '30-procedure.yaml'" in run.err
+    assert "did you mean '30-procedures.yaml'?" in run.err
+    last = run_cli("kb", "list", "--file", "*combinations*").out.splitlines()[-1]
+    assert last.endswith(" rules") and not last.startswith("0 of ")
