@@ -27,12 +27,13 @@ cell means "not given" (the field's default); ``true/false``, ``yes/no`` and
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from ..common.errors import CicatrixError, Problem
+from ..common.errors import CicatrixError, Problem, did_you_mean
 from ..common.numbers import plain
 from ..documents import limits, yamlio
 from ..knowledge.model import FieldSpec, KnowledgeBase
@@ -220,6 +221,14 @@ def read_yaml(stream: IO[bytes] | IO[str], name: str) -> Iterator[Record]:
 # --- CSV ---------------------------------------------------------------------------------------------
 
 
+def _decimal_comma(text: str) -> str:
+    """A ';'-separated sheet's cell as a ','-separated one would write it: 1,5 -> 1.5, a,b -> a;b."""
+    value = text.strip()
+    if re.fullmatch(r"-?\d+,\d+", value):
+        return value.replace(",", ".")
+    return value.replace(",", ";")
+
+
 def _cell(kb: KnowledgeBase, template_name: str, field: str, text: str) -> Any:
     return value_from_text(kb.templates[template_name].fields[field], text)
 
@@ -277,6 +286,7 @@ class _CsvLines:
     def __init__(self, stream: IO[bytes] | IO[str], name: str):
         self.problems: dict[int, Problem] = {}
         self.name = name
+        self.delimiter = ","  # set from the header line when the rows are read
         self._lines = _lines(stream, limits.MAX_RECORD_BYTES)
 
     def __iter__(self) -> Iterator[str]:
@@ -300,11 +310,23 @@ class _CsvLines:
         return tuple(self.problems.pop(n) for n in found)
 
 
+def _delimited(lines: Iterable[str]) -> tuple[Iterator[str], str]:
+    """The lines again, and the separator their header uses: ',' or, as spreadsheets set
+    to a decimal comma write it, ';'."""
+    stream = iter(lines)
+    first = next(stream, None)
+    if first is None:
+        return iter(()), ","
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return itertools.chain([first], stream), delimiter
+
+
 def _rows(lines: _CsvLines, name: str) -> Iterator[tuple[int, list[str] | None, tuple[Problem, ...]]]:
     """``(line, cells, problems)`` per row, blank lines skipped; a row that cannot be read has no cells."""
     if csv.field_size_limit() < limits.MAX_RECORD_BYTES:
         csv.field_size_limit(limits.MAX_RECORD_BYTES)  # a cell may be as long as a record, no longer
-    reader = csv.reader(lines)
+    text, lines.delimiter = _delimited(lines)
+    reader = csv.reader(text, delimiter=lines.delimiter)
     while True:
         try:
             row = next(reader)
@@ -323,9 +345,28 @@ def _rows(lines: _CsvLines, name: str) -> Iterator[tuple[int, list[str] | None, 
         yield (line, None, problems) if problems else (line, row, ())
 
 
+def _suggest(column: str, by_key: dict[str, Any]) -> str:
+    """A did-you-mean for a misspelt column, with the item number a list column needs."""
+    parts = column.strip().split(".")
+    choices = []
+    for key, template in by_key.items():
+        if template.input.many:
+            n = parts[1] if len(parts) == 3 and parts[1].isdigit() else "1"
+            choices += [f"{key}.{n}.{field}" for field in template.fields]
+        else:
+            choices += [f"{key}.{field}" for field in template.fields]
+    wanted = column.strip()
+    if len(parts) == 2:  # 'scar.type' for a list: the same field of its first item
+        for key, template in by_key.items():
+            if template.input.many and parts[0] in (key, key.rstrip("s")):
+                wanted = f"{key}.1.{parts[1]}"
+    return did_you_mean(wanted, choices)
+
+
 def read_csv(stream: IO[bytes] | IO[str], name: str, kb: KnowledgeBase) -> Iterator[Record]:
     by_key = {t.input.key: t for t in kb.input_templates() if t.input is not None}
-    rows = _rows(_CsvLines(stream, name), name)
+    lines = _CsvLines(stream, name)
+    rows = _rows(lines, name)
     header = next(rows, None)
     if header is None:
         return
@@ -343,7 +384,7 @@ def read_csv(stream: IO[bytes] | IO[str], name: str, kb: KnowledgeBase) -> Itera
         )
         if not ok:
             example = _example_columns(by_key)
-            message = f"column {column!r} is not a patient-file field (e.g. {example})"
+            message = f"column {column!r} is not a patient-file field (e.g. {example})" + _suggest(column, by_key)
             yield line, None, (Problem(name, line, None, "", message),)
             return
         place = (parts[0], int(parts[1]) if len(parts) == 3 else None, parts[-1])
@@ -365,6 +406,8 @@ def read_csv(stream: IO[bytes] | IO[str], name: str, kb: KnowledgeBase) -> Itera
         for (key, index, field), text in zip(columns, cells, strict=True):
             if not text.strip():
                 continue
+            if lines.delimiter == ";":  # a spreadsheet with decimal commas: 1,5 and lists a,b
+                text = _decimal_comma(text)
             value = _cell(kb, by_key[key].name, field, text)
             if index is None:
                 doc.setdefault(key, {})[field] = value

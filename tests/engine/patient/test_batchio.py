@@ -221,9 +221,9 @@ def test_csv_an_unknown_column_stops_with_examples_of_good_ones(kb, column):
     assert len(records) == 1
     line, data, (problem,) = records[0]
     assert (line, data) == (1, None)
-    assert problem.render() == (
+    assert problem.render().startswith(
         f"in.csv:1: column {column!r} is not a patient-file field (e.g. patient.age, scars.1.type)"
-    )
+    )  # and a did-you-mean where one is close
 
 
 def test_csv_rows_with_too_many_or_too_few_cells(kb):
@@ -456,3 +456,26 @@ def test_csv_an_empty_or_undecodable_header(kb):
     assert list(read_csv(io.BytesIO(b"\xef\xbb\xbf"), "in.csv", kb)) == []
     ((line, data, (problem,)),) = list(read_csv(io.BytesIO(b"patient.\xffage\n30\n"), "in.csv", kb))
     assert (line, data) == (1, None) and problem.render() == "in.csv:1:9: not UTF-8 text (byte 0xff)"
+
+
+def test_csv_from_a_spreadsheet_with_semicolons_and_decimal_commas(kb):
+    text = "\ufeffpatient.age;patient.conditions;scars.1.type;scars.1.width_mm\n30;eczema,rosacea;ice_pick;1,5\n"
+    assert rows(kb, text) == [
+        (
+            2,
+            {
+                "patient": {"age": 30, "conditions": ["eczema", "rosacea"]},
+                "scars": [{"type": "ice_pick", "width_mm": 1.5}],
+            },
+            (),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("column", "meant"),
+    [("scars.1.typ", "scars.1.type"), ("scar.type", "scars.1.type"), ("patient.agee", "patient.age")],
+)
+def test_a_misspelt_csv_column_gets_a_did_you_mean(kb, column, meant):
+    ((line, record, problems),) = rows(kb, f"{column}\nx\n")
+    assert record is None and problems[0].message.endswith(f"; did you mean {meant!r}?")
