@@ -613,12 +613,42 @@ def _sink(output: Path | None, resume: bool) -> _Sink:
     return _Partial(output, resume)
 
 
+def _rate_column():
+    """Patients per second, as rich measures it over the last records (blank until known)."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.1f}/s" if speed else "", style="progress.data.speed")
+
+    return Rate()
+
+
 def _progress(show: bool, total: int | None, done: int = 0):
+    """A bar on stderr: records done of the total, the rate, time spent and time left."""
     if not show:
         return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    bar = Progress(TextColumn("consulting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+    bar = Progress(
+        TextColumn("consulting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _rate_column(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        transient=True,
+    )
     task = bar.add_task("batch", total=total, completed=done)
     bar.start()
 

@@ -430,3 +430,18 @@ def test_sigterm_with_one_job_to_stdout_ends_with_whole_lines(tmp_path, big):
     assert proc.returncode == 143 and b"Traceback" not in err
     got = first + rest
     assert got.endswith(b"\n") and reference.startswith(got)
+
+
+def test_progress_shows_the_rate_and_the_time_left():
+    from rich.progress import Progress, TimeRemainingColumn
+
+    from cicatrix.commands.batch import _rate_column
+
+    rate = _rate_column()
+    progress = Progress(rate, TimeRemainingColumn())
+    task_id = progress.add_task("batch", total=100)
+    task = progress.tasks[0]
+    assert str(rate.render(task)) == ""  # no rate before any record is done
+    for _ in range(3):
+        progress.advance(task_id, 10)
+    assert str(rate.render(task)).endswith("/s")
