@@ -1,14 +1,23 @@
 """The interactive consultation on a terminal: ask, validate, explain, go back.
 
-click's prompts rather than questionary or prompt_toolkit: the dialogue is a
-plain question-and-answer loop that must also run under a scripted stdin (tests,
-`tmux send-keys`, a pipe given --interactive), where full-screen widgets either
-fail or need a pseudo-terminal. Special answers work at every prompt:
-``?``/``help``, ``why``, ``back`` and ``quit`` (Ctrl-C and Ctrl-D too).
+A plain question-and-answer loop rather than questionary or prompt_toolkit: it
+must also run under a scripted stdin (tests, `tmux send-keys`, a pipe given
+--interactive), where full-screen widgets either fail or need a pseudo-terminal.
+Special answers work at every prompt: ``?``/``help``, ``why`` (``why ids``),
+``back`` and ``quit`` (Ctrl-C and Ctrl-D too).
+
+The interview talks on standard error; standard output carries the plan alone,
+so ``cicatrix consult --format json > plan.json`` shows the questions and writes
+only the plan. On a terminal the answer is read with readline (when Python has
+it), so the arrow keys edit the line and recall earlier answers.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import textwrap
 from typing import Any
 
 import click
@@ -22,6 +31,98 @@ HINT = "(? help, why, back or <, quit)"
 
 class Quit(Exception):
     """The person chose to leave; nothing is saved."""
+
+
+MAX_WIDTH = 100
+
+
+def width() -> int:
+    """The terminal's width for help and messages, capped at MAX_WIDTH.
+
+    COLUMNS first (as shutil reads it), then the terminal behind standard error,
+    which is where the interview is shown even when standard output is a file.
+    """
+    columns = shutil.get_terminal_size((0, 0)).columns
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.stderr.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = MAX_WIDTH
+    return max(40, min(columns, MAX_WIDTH))
+
+
+def say(text: str = "") -> None:
+    """A line of the interview, on standard error: standard output is for the plan."""
+    click.echo(text, err=True)
+
+
+def say_wrapped(text: str, indent: str = "  ", subsequent: str | None = None) -> None:
+    """A paragraph wrapped to the terminal (see ``width``)."""
+    lines = textwrap.wrap(
+        text,
+        width=width(),
+        initial_indent=indent,
+        subsequent_indent=indent if subsequent is None else subsequent,
+        break_on_hyphens=False,
+    )
+    for line in lines or [indent.rstrip()]:
+        say(line)
+
+
+_readline_state: dict[str, bool] = {}
+
+
+def _line_editing() -> bool:
+    """Whether answers are read with readline: standard input and error are a terminal and readline loads."""
+    try:
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            return False
+        if sys.stdin.fileno() != 0 or sys.stdout.fileno() != 1:  # input() uses readline on these only
+            return False
+    except (AttributeError, ValueError, OSError):
+        return False
+    if "loaded" not in _readline_state:
+        try:
+            import readline  # noqa: F401  (importing it gives input() line editing and history)
+        except ImportError:  # not on every platform (Windows without pyreadline)
+            _readline_state["loaded"] = False
+        else:
+            _readline_state["loaded"] = True
+    return _readline_state["loaded"]
+
+
+def ask(prompt: str) -> str:
+    """One answer. The prompt goes to standard error; EOFError at the end of input, KeyboardInterrupt on Ctrl-C.
+
+    With readline, input() writes the prompt to file descriptor 1, so for the
+    length of the question descriptor 1 points at standard error's terminal and
+    then back at wherever the plan goes (a file, a pipe or the same terminal).
+    """
+    if _line_editing():
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            os.dup2(sys.stderr.fileno(), 1)
+            return input(prompt)
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+    click.echo(prompt, nl=False, err=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    answer = line.rstrip("\r\n")
+    if not _isatty(sys.stdin):
+        say(answer)  # a pipe does not echo the answer: show it, so the transcript reads as a dialogue
+    return answer
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _describe_target(rule, target: str) -> str:
@@ -62,28 +163,47 @@ def _conclusions(kb: KnowledgeBase, graph, rule_id: str, depth: int = 0) -> list
     return list(dict.fromkeys(found))
 
 
-def _why(kb: KnowledgeBase, question: Question) -> list[str]:
-    """The rules that read this answer, and what they can conclude (MYCIN's WHY)."""
-    import shutil
-    import textwrap
+def _readers(kb: KnowledgeBase, question: Question) -> list:
+    """The rules that read this answer, in the knowledge base's order."""
+    return [
+        rule
+        for rule in kb.rules
+        if (question.template, question.field) in {(p.template, c.field) for p in rule.patterns for c in p.constraints}
+    ]
 
+
+NO_RULE = "No rule reads this answer yet; it is kept in the saved patient file."
+PLAIN_MAX = 8  # titles shown by a plain `why`; `why ids` lists every rule
+
+
+def _why(kb: KnowledgeBase, question: Question) -> None:
+    """What this answer decides, in plain words: the titles of the rules that read it."""
+    titles = list(dict.fromkeys(rule.title for rule in _readers(kb, question)))
+    if not titles:
+        say(NO_RULE)
+        return
+    say("This answer decides:")
+    for title in titles[:PLAIN_MAX]:
+        say_wrapped(title, indent="  - ", subsequent="    ")
+    if len(titles) > PLAIN_MAX:
+        say(f"  and {len(titles) - PLAIN_MAX} more.")
+    say("  (why ids: the rules' ids and what each can conclude)")
+
+
+def _why_ids(kb: KnowledgeBase, question: Question) -> None:
+    """The rules that read this answer, and what they can conclude (MYCIN's WHY)."""
     from ..engine.authoring.dependencies import build
 
+    rules = _readers(kb, question)
+    if not rules:
+        say(NO_RULE)
+        return
     graph = build(kb)
-    width = min(shutil.get_terminal_size((100, 24)).columns, 110)
-    lines = []
-    for rule in kb.rules:
-        reads = {(p.template, c.field) for p in rule.patterns for c in p.constraints}
-        if (question.template, question.field) not in reads:
-            continue
+    say(f"This answer ({question.template}.{question.field}) is used by {len(rules)} rule(s):")
+    for rule in rules:
         conclusions = _conclusions(kb, graph, rule.id)
         shown = ", ".join(conclusions[:6]) + (", ..." if len(conclusions) > 6 else "") or "notes and cautions"
-        text = f"- {rule.title} [{rule.id}]: can lead to {shown}"
-        lines.extend(textwrap.wrap(text, width=width, initial_indent="  ", subsequent_indent="    "))
-    if not lines:
-        return ["No rule reads this answer yet; it is kept in the saved patient file."]
-    count = sum(1 for line in lines if line.startswith("  - "))
-    return [f"This answer ({question.template}.{question.field}) is used by {count} rule(s):", *lines]
+        say_wrapped(f"- {rule.title} [{rule.id}]: can lead to {shown}", indent="  ", subsequent="    ")
 
 
 def _is_answer(question: Question, raw: str) -> bool:
@@ -94,19 +214,22 @@ def _is_answer(question: Question, raw: str) -> bool:
     return raw.strip() != ""
 
 
-def _prompt_text(question: Question | None, repeat: str, remembered: dict[Key, Any], key: Key) -> tuple[str, str]:
-    if question is None:
-        return f"{repeat} [y/N]", "yes" if remembered.get(key) else "no"
+def prompt_text(question: Question | None, repeat: str, remembered: dict[Key, Any], key: Key) -> str:
+    """The prompt, with the answers it takes and the default (what Enter gives) shown once."""
+    if question is None:  # add another group?
+        return f"{repeat} {'[Y/n]' if remembered.get(key) else '[y/N]'}: "
     spec = question.spec
-    options = ""
-    if spec.allowed is not None:
-        options = " [" + ", ".join(map(str, spec.allowed)) + "]"
-    elif spec.type == "boolean":
-        options = " [y/n]"
     default = remembered.get(key, question.default)
-    if default is None and spec.required:
-        return f"{question.prompt}{options}", ""
-    return f"{question.prompt}{options}", show(question, default)
+    if spec.type == "boolean" and isinstance(default, bool):
+        return f"{question.prompt} {'[Y/n]' if default else '[y/N]'}: "
+    parts = [question.prompt]
+    if spec.allowed is not None:
+        parts.append("[" + ", ".join(map(str, spec.allowed)) + "]")
+    elif spec.type == "boolean":
+        parts.append("[y/n]")
+    if not (default is None and spec.required):
+        parts.append(f"[{show(question, default)}]")
+    return " ".join(parts) + ": "
 
 
 def run(kb: KnowledgeBase, q: Questionnaire) -> dict[Key, Any]:
@@ -115,8 +238,9 @@ def run(kb: KnowledgeBase, q: Questionnaire) -> dict[Key, Any]:
     remembered: dict[Key, Any] = {}  # earlier answers, offered again as defaults after `back`
     history: list[Key] = []
     titles_shown: set[str] = set()
-    click.echo("cicatrix consultation: decision support, not a diagnosis; a dermatologist decides.")
-    click.echo(f"Press Enter to accept the value in brackets. Any time: {HINT}.\n")
+    say_wrapped("cicatrix consultation: decision support, not a diagnosis; a dermatologist decides.", indent="")
+    say_wrapped(f"Press Enter to accept the value in brackets. Any time: {HINT}.", indent="")
+    say()
     while True:
         step = next_step(q, answers)
         if step is None:
@@ -124,19 +248,21 @@ def run(kb: KnowledgeBase, q: Questionnaire) -> dict[Key, Any]:
         key, question, group = step
         if group.template not in titles_shown and group.title:
             titles_shown.add(group.template)
-            click.echo(f"\n{group.title}" + (f": {group.intro}" if group.intro else ""))
+            say()
+            say_wrapped(group.title + (f": {group.intro}" if group.intro else ""), indent="")
         if question is not None and group.many and key[2] == group.questions[0].field and key[1] > 0:
-            click.echo(f"\n{group.template.capitalize()} group {key[1] + 1}:")
-        text, default = _prompt_text(question, group.repeat, remembered, key)
+            say(f"\n{group.template.capitalize()} group {key[1] + 1}:")
         try:
-            raw = click.prompt(text, default=default or None, show_default=bool(default))
-        except (click.exceptions.Abort, EOFError):
+            raw = ask(prompt_text(question, group.repeat, remembered, key))
+        except (KeyboardInterrupt, EOFError):
             raise Quit from None
-        word = raw.strip().lower()
+        word = " ".join(raw.lower().split())
         if question is not None and _is_answer(question, raw):
             word = ""  # a word such as "back" may be a valid answer: a valid answer wins; "<" always goes back
         if _command(kb, word, question, group.intro, answers, history):
             continue
+        if question is None and word == "" and remembered.get(key):
+            word = "yes"  # Enter keeps the earlier yes offered after `back`
         value = _value(question, word, raw)
         if value is not _NO_ANSWER:
             answers[key] = remembered[key] = value
@@ -154,28 +280,31 @@ def _command(
         raise Quit
     if word in ("?", "help", ":help"):
         if question is not None:
-            click.echo(f"  {question.help or question.prompt}")
+            say_wrapped(question.help or question.prompt)
             if question.spec.allowed is not None:
                 words = [str(v) for v in question.spec.allowed]
-                click.echo(f"  Answers: {', '.join(words)} (or their number, 1-{len(words)})")
+                say_wrapped(f"Answers: {', '.join(words)} (or their number, 1-{len(words)})")
         else:
-            click.echo(f"  Answer yes to describe another group. {intro}".rstrip())
-        click.echo("  Type why to see which rules use this answer, back to change the previous answer,")
-        click.echo("  quit to stop.")
+            say_wrapped(f"Answer yes to describe another group. {intro}".rstrip())
+        say_wrapped(
+            "Type why to see what this answer decides (why ids for the rules), back to change the previous "
+            "answer, quit to stop."
+        )
         return True
-    if word in ("why", ":why"):
+    if word in ("why", ":why", "why ids", ":why ids"):
         if question is None:
-            click.echo("  More groups let the plan treat each group on its own terms.")
+            say("  More groups let the plan treat each group on its own terms.")
+        elif word.endswith("ids"):
+            _why_ids(kb, question)
         else:
-            for line in _why(kb, question):
-                click.echo(line)
+            _why(kb, question)
         return True
     if word in ("back", "<", ":back"):
         if not history:
-            click.echo("  This is the first question.")
+            say("  This is the first question.")
         else:
             del answers[history.pop()]
-            click.echo("  Back to the previous question.")
+            say("  Back to the previous question.")
         return True
     return False
 
@@ -187,12 +316,12 @@ def _value(question: Question | None, word: str, raw: str) -> Any:
             return True
         if word in ("n", "no", ""):
             return False
-        click.echo("  Please answer yes or no.")
+        say("  Please answer yes or no.")
         return _NO_ANSWER
     try:
         return parse(question, raw)
     except BadAnswer as exc:
-        click.echo(f"  {exc}. Try again, or type ? for help.")
+        say_wrapped(f"{exc}. Try again, or type ? for help.")
         return _NO_ANSWER
 
 

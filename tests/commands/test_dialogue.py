@@ -4,6 +4,7 @@ end to end in a real terminal (tmux) when tmux is installed."""
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import yaml
 from click.testing import CliRunner
 
 from cicatrix.cli import cli
+from cicatrix.commands import dialogue
 
 # A simple case: one group of rolling scars, a 30-year-old man. 20 questions.
 SIMPLE = [
@@ -43,17 +45,25 @@ SIMPLE = [
 SEX, FITZPATRICK, ACNE, ANTICOAGULANTS = 6, 8, 9, 15  # where these answers are in SIMPLE
 
 
-def converse(tmp_path, answers, *extra):
+def converse(tmp_path, answers, *extra, env=None):
     save = tmp_path / "me.yaml"
     out = tmp_path / "plan.txt"
     result = CliRunner().invoke(
-        cli, ["consult", "--interactive", "--save", str(save), "-o", str(out), *extra], input="\n".join(answers) + "\n"
+        cli,
+        ["consult", "--interactive", "--save", str(save), "-o", str(out), *extra],
+        input="\n".join(answers) + "\n",
+        env=env,
     )
     return result, save, out
 
 
 def prompts(output: str) -> int:
     return output.count("]: ")
+
+
+def flat(output: str) -> str:
+    """The output with its lines joined: help and messages are wrapped to the terminal."""
+    return " ".join(output.split())
 
 
 def test_happy_path_saves_a_patient_file_that_gives_the_same_plan(tmp_path):
@@ -86,7 +96,7 @@ def test_bad_answer_is_asked_again(tmp_path):
     answers[1] = "ice_pick"
     result, save, _ = converse(tmp_path, answers)
     assert result.exit_code == 0, result.output
-    assert "'icepick' is not one of" in result.output and "did you mean 'ice_pick'" in result.output
+    assert "'icepick' is not one of" in flat(result.output) and "did you mean 'ice_pick'" in flat(result.output)
     assert yaml.safe_load(save.read_text())["scars"][0]["type"] == "ice_pick"
 
 
@@ -98,21 +108,34 @@ def test_number_out_of_range_is_asked_again(tmp_path):
     assert "expected an integer from 1 to 6" in result.output
 
 
-def test_why_shows_the_rules_that_use_the_answer(tmp_path):
+def test_why_says_what_the_answer_decides_in_plain_words(tmp_path):
     answers = list(SIMPLE)
     answers[FITZPATRICK:FITZPATRICK] = ["why"]  # at the Fitzpatrick question
     result, _, _ = converse(tmp_path, answers)
     assert result.exit_code == 0, result.output
+    assert "This answer decides:" in result.output
+    assert "Skin types IV-VI carry a higher risk of marks after treatment" in flat(result.output)
+    assert "risk/pigment" not in result.output  # rule ids only on request
+    assert "why ids" in result.output
+    assert prompts(result.output) == len(answers)
+
+
+def test_why_ids_shows_the_rules_that_use_the_answer(tmp_path):
+    answers = list(SIMPLE)
+    answers[FITZPATRICK:FITZPATRICK] = ["why ids"]  # at the Fitzpatrick question
+    result, _, _ = converse(tmp_path, answers)
+    assert result.exit_code == 0, result.output
     assert "This answer (patient.fitzpatrick) is used by" in result.output
     assert "risk/pigment" in result.output
+    assert "This answer decides:" not in result.output
 
 
 def test_help_explains_the_question(tmp_path):
     answers = ["?", *SIMPLE]
     result, _, _ = converse(tmp_path, answers)
     assert result.exit_code == 0
-    assert "ice_pick: narrow (under 2 mm)" in result.output
-    assert "Answers: ice_pick, boxcar" in result.output
+    assert "ice_pick: narrow (under 2 mm)" in flat(result.output)
+    assert "Answers: ice_pick, boxcar" in flat(result.output)
 
 
 def test_back_changes_the_previous_answer(tmp_path):
@@ -162,8 +185,9 @@ def test_the_stretch_test_is_explained_and_unsure_leaves_it_unknown(tmp_path):
     answers[-(len(SIMPLE) - ANTICOAGULANTS) : -(len(SIMPLE) - ANTICOAGULANTS)] = ["n", "n"]  # keloid questions
     result, save, _ = converse(tmp_path, answers)
     assert result.exit_code == 0, result.output
-    assert "gently stretch the skin around a scar between two fingers" in result.output  # the help, after ?
-    assert "If the dent flattens or fades, answer yes" in result.output
+    shown = flat(result.output)
+    assert "gently stretch the skin around a scar between two fingers" in shown  # the help, after ?
+    assert "If the dent flattens or fades, answer yes" in shown
     assert "Press Enter if unsure" in result.output
     assert result.output.count("Do the dents flatten") == 2  # asked, help, asked again; not for the keloids
     scars = yaml.safe_load(save.read_text())["scars"]
@@ -189,7 +213,7 @@ def test_active_acne_asks_how_severe(tmp_path):
     result, save, _ = converse(tmp_path, answers)
     assert result.exit_code == 0, result.output
     assert "How severe is your acne now? [mild, moderate, nodular]" in result.output
-    assert "nodular: deep, painful lumps or acne that leaves scars" in result.output
+    assert "nodular: deep, painful lumps or acne that leaves scars" in flat(result.output)
     patient = yaml.safe_load(save.read_text())["patient"]
     assert patient["active_acne"] is True and patient["acne_severity"] == "nodular"
 
@@ -204,6 +228,81 @@ def test_marks_sun_and_a_tan_are_asked(tmp_path):
     patient = yaml.safe_load(save.read_text())["patient"]
     assert patient["marks"] == ["red", "brown"]
     assert patient["sun_exposure"] == "high" and patient["recent_tan"] is True
+
+
+def test_the_interview_talks_on_stderr_and_stdout_holds_only_the_plan(tmp_path):
+    save = tmp_path / "me.yaml"
+    result = CliRunner().invoke(
+        cli,
+        ["consult", "--interactive", "--format", "json", "--save", str(save), *[]],
+        input="\n".join(["?", "why", *SIMPLE]) + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)  # the plan, and nothing else
+    assert plan["patient"]["patient"]["age"] == 30
+    assert "What type of scar" not in result.stdout and "decision support, not a diagnosis" not in result.stdout
+    assert "What type of scar" in result.stderr and "This answer decides:" in result.stderr
+    assert "Answers: ice_pick, boxcar" in flat(result.stderr)
+    assert prompts(result.stderr) == len(SIMPLE) + 2
+
+
+def test_a_real_pipe_gets_the_plan_alone_on_stdout(tmp_path):
+    exe = Path(sys.executable).with_name("cicatrix")
+    run = subprocess.run(
+        [str(exe), "consult", "--interactive", "--format", "json"],
+        input="\n".join(SIMPLE) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["patient"]["scars"][0]["type"] == "rolling"
+    # the answers read from the pipe are echoed after their prompts, so stderr reads as a dialogue
+    assert (
+        "What type of scar is this group? [ice_pick, boxcar, rolling, hypertrophic, keloid, atrophic]: rolling\n"
+        in (run.stderr)
+    )
+
+
+def test_the_default_is_shown_once(tmp_path):
+    result, _, _ = converse(tmp_path, SIMPLE)
+    assert result.exit_code == 0, result.output
+    assert "Add another group of scars (another type or area)? [y/N]: " in result.output
+    assert "Do you have active breakouts now? [y/N]: " in result.output
+    assert "How old are you? [unknown]: " in result.output
+    assert "How sensitive is your skin? [normal, sensitive, very_sensitive] [normal]: " in result.output
+    for line in result.output.splitlines():
+        brackets = [part.split("]")[0] for part in line.split("[")[1:]]
+        assert len(brackets) == len(set(brackets)), line
+        assert "[y/N] [no]" not in line and "[y/n] [no]" not in line, line
+
+
+def test_back_to_add_another_offers_the_earlier_yes(tmp_path):
+    answers = ["rolling", "cheeks", "6", "", "", "y", "back", "", "boxcar", "cheeks", "3", "", "", "n", *SIMPLE[SEX:]]
+    result, save, _ = converse(tmp_path, answers)
+    assert result.exit_code == 0, result.output
+    assert "Add another group of scars (another type or area)? [Y/n]: " in result.output
+    assert [s["type"] for s in yaml.safe_load(save.read_text())["scars"]] == ["rolling", "boxcar"]
+
+
+def test_help_is_wrapped_to_the_terminal_width(tmp_path):
+    answers = ["?", *SIMPLE]
+    answers[5:5] = ["?"]  # the stretch test's long help
+    result, _, _ = converse(tmp_path, answers, env={"COLUMNS": "60"})
+    assert result.exit_code == 0, result.output
+    help_lines = [line for line in result.stderr.splitlines() if line.startswith("  ")]
+    assert len(help_lines) > 6
+    assert all(len(line) <= 60 for line in help_lines), help_lines
+    assert "gently stretch the skin around a scar between two fingers" in flat(result.stderr)
+    wide, _, _ = converse(tmp_path, answers, env={"COLUMNS": "300"})
+    assert max(len(line) for line in wide.stderr.splitlines() if line.startswith("  ")) <= dialogue.MAX_WIDTH
+
+
+def test_width_follows_columns_and_is_capped(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "72")
+    assert dialogue.width() == 72
+    monkeypatch.setenv("COLUMNS", "500")
+    assert dialogue.width() == dialogue.MAX_WIDTH
 
 
 def test_quit_leaves_without_saving(tmp_path):
@@ -247,6 +346,7 @@ DIALOGUE = [
     ("Add another group", "n"),
     ("Sex", "male"),
     ("How old", "why"),
+    ("This answer decides", "why ids"),
     ("is used by", "34"),
     ("Fitzpatrick", "2"),
     ("active breakouts", "n"),
@@ -280,27 +380,55 @@ def wait_for(session: str, text: str, seen_before: int, timeout: float = 20.0) -
     raise AssertionError(f"timed out waiting for {text!r}; screen:\n{screen(session)}")
 
 
+def converse_in_tmux(command: str, dialogue_keys) -> str:
+    """Run ``command`` in a new tmux session, answer it, and return the final screen."""
+    session = f"cx-{uuid.uuid4().hex[:8]}"
+    shell = f"{command}; echo EXIT=$?; sleep 30"
+    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "160", "-y", "50", shell], check=True)
+    try:
+        counts: dict[str, int] = {}
+        for expected, keys in dialogue_keys:
+            counts[expected] = wait_for(session, expected, counts.get(expected, 0))
+            keys = keys if isinstance(keys, list) else [keys]
+            for key in keys:  # literal text, or a key name such as Left
+                literal = ["-l"] if key not in ("Left", "Right", "Up", "Down", "BSpace", "Home", "End") else []
+                subprocess.run([TMUX, "send-keys", "-t", session, *literal, key], check=True)
+            subprocess.run([TMUX, "send-keys", "-t", session, "Enter"], check=True)
+        wait_for(session, "EXIT=", 0)
+        return screen(session)
+    finally:
+        subprocess.run([TMUX, "kill-session", "-t", session], check=False)
+
+
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed (CI installs it with apt-get)")
 def test_interactive_consultation_in_tmux(tmp_path):
     exe = Path(sys.executable).with_name("cicatrix")
     assert exe.exists(), exe
-    session = f"cx-{uuid.uuid4().hex[:8]}"
     save, plan = tmp_path / "me.yaml", tmp_path / "plan.txt"
-    command = f"{exe} consult --save {save} -o {plan}; echo EXIT=$?; sleep 30"
-    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "160", "-y", "50", command], check=True)
-    try:
-        counts: dict[str, int] = {}
-        for expected, keys in DIALOGUE:
-            counts[expected] = wait_for(session, expected, counts.get(expected, 0))
-            subprocess.run([TMUX, "send-keys", "-t", session, keys, "Enter"], check=True)
-        wait_for(session, "EXIT=", 0)
-        final = screen(session)
-        assert "EXIT=0" in final, final
-        assert "Saved your answers" in final
-        assert "This answer (patient.age) is used by" in final  # the answer to `why`
-    finally:
-        subprocess.run([TMUX, "kill-session", "-t", session], check=False)
+    final = converse_in_tmux(f"{exe} consult --save {save} -o {plan}", DIALOGUE)
+    assert "EXIT=0" in final, final
+    assert "Saved your answers" in final
+    assert "This answer decides:" in final  # the answer to `why`
+    assert "This answer (patient.age) is used by" in final  # the answer to `why ids`
     rerun = tmp_path / "rerun.txt"
     subprocess.run([str(exe), "consult", str(save), "-o", str(rerun)], check=True)
     assert plan.read_text() == rerun.read_text()
     assert "TCA CROSS" in plan.read_text()
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed (CI installs it with apt-get)")
+def test_json_to_a_file_in_tmux_shows_the_questions_and_the_arrow_keys_edit(tmp_path):
+    """`consult --format json > plan.json`: the questions on the screen, the plan alone in the file."""
+    exe = Path(sys.executable).with_name("cicatrix")
+    plan = tmp_path / "plan.json"
+    keys = list(DIALOGUE)
+    keys[0] = ("What type of scar", ["ice_pik", "Left", "c"])  # readline: Left moves back, c is inserted
+    keys[1] = ("Where are they?", ["cheeks", "Left", "Left", "Left", "BSpace", "e"])  # "cheeks" again
+    final = converse_in_tmux(f"{exe} consult --format json > {plan}", keys)
+    assert "EXIT=0" in final, final
+    assert "What type of scar" in final and "This answer decides:" in final
+    assert "[D" not in final and "^[" not in final  # no raw escape sequences in the answers
+    data = json.loads(plan.read_text())
+    scars = data["patient"]["scars"]
+    assert [(s["type"], s["site"]) for s in scars] == [("ice_pick", "cheeks"), ("rolling", "cheeks")]
+    assert "What type of scar" not in plan.read_text()

@@ -478,4 +478,4 @@ def test_csv_from_a_spreadsheet_with_semicolons_and_decimal_commas(kb):
 )
 def test_a_misspelt_csv_column_gets_a_did_you_mean(kb, column, meant):
     ((line, record, problems),) = rows(kb, f"{column}\nx\n")
-    assert record is None and problems[0].message.endswith(f"; did you mean {meant!r}?")
+    assert (line, record) == (1, None) and problems[0].message.endswith(f"; did you mean {meant!r}?")
