@@ -19,6 +19,7 @@ import click
 
 COMMANDS = {
     "consult": ("consult", "command", "Run a consultation from a patient file, or interactively."),
+    "examples": ("examples", "command", "List the example patient files, or copy one out to edit."),
     "batch": ("batch", "command", "Consult many patients (JSONL, YAML or CSV) into JSON lines."),
     "trace": ("trace", "group", "Inspect a saved trace: show, how, why-not, replay."),
     "kb": ("kb", "group", "Author, check and test a knowledge base."),
@@ -64,7 +65,8 @@ def cli() -> None:
 
     \b
     Start with:
-      cicatrix consult examples/mixed-facial-scars.yaml
+      cicatrix consult --example mixed-facial-scars
+      cicatrix examples           (the other examples, to run or copy)
       cicatrix consult            (answer the questions instead)
     """
 

@@ -13,7 +13,12 @@ from .options import kb_option
 
 
 @click.command("consult")
-@click.argument("patient_file", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@click.argument("patient_file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), required=False)
+@click.option(
+    "--example",
+    metavar="NAME",
+    help="Consult one of the examples that come with cicatrix (see `cicatrix examples`) instead of a file.",
+)
 @click.option(
     "-i",
     "--interactive",
@@ -60,6 +65,7 @@ from .options import kb_option
 @kb_option
 def command(
     patient_file: Path | None,
+    example: str | None,
     interactive: bool,
     save: str | None,
     fmt: str,
@@ -70,7 +76,7 @@ def command(
     width: int | None,
     kb_dir: Path | None,
 ) -> int:
-    """Run a consultation on PATIENT_FILE (YAML or JSON), or ask the questions, and print the plan.
+    """Run a consultation on PATIENT_FILE (YAML or JSON; - reads standard input), or ask the questions.
 
     With no PATIENT_FILE the consultation is interactive: answer each question,
     type ? for help, why to see which rules use the answer, back to change the
@@ -85,8 +91,9 @@ def command(
 
     \b
     Examples:
-      cicatrix consult examples/mixed-facial-scars.yaml
+      cicatrix consult --example mixed-facial-scars
       cicatrix consult --save me.yaml
+      cicatrix consult - < patient.json
       cicatrix consult patient.yaml --format json -o plan.json
       cicatrix consult patient.yaml --trace trace.json
       cicatrix consult patient.yaml --explain
@@ -98,6 +105,16 @@ def command(
     from ..engine.resolve.resolver import plan
     from ..engine.session.session import Session
 
+    if example is not None:
+        if patient_file is not None:
+            raise click.UsageError("give either PATIENT_FILE or --example NAME, not both")
+        if interactive or save:
+            raise click.UsageError("--interactive and --save are for consultations without a patient file")
+        from .examples import find
+
+        patient_file = find(example)
+    if explain and fmt == "json":
+        click.echo("cicatrix: warning: --explain does not apply to --format json; ignored", err=True)
     kb = load(kb_dir)
     found = _patient(kb, patient_file, interactive, save)
     if found is None:
@@ -156,9 +173,37 @@ def _patient(kb, patient_file: Path | None, interactive: bool, save: str | None)
         raise click.UsageError("--interactive and --save are for consultations without a patient file")
     if patient_file is None:
         return _interview(kb, interactive, save)
+    if str(patient_file) == "-":
+        return _from_stdin(kb), Path(STDIN_NAME)
     from ..engine.patient.reader import read
 
     return read(patient_file, kb), patient_file
+
+
+STDIN_NAME = "<stdin>"
+
+
+def _from_stdin(kb):
+    """The patient from standard input, YAML or JSON, within the size bound of any one file."""
+    import sys
+
+    from ..engine.common.errors import CicatrixError
+    from ..engine.documents import limits, yamlio
+    from ..engine.patient.reader import from_document
+
+    try:
+        raw = sys.stdin.buffer.read(limits.MAX_BYTES + 1)
+    except OSError as exc:
+        raise CicatrixError.about(STDIN_NAME, f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > limits.MAX_BYTES:
+        limit = f"{limits.MAX_BYTES // (1024 * 1024)} MB"
+        raise CicatrixError.about(STDIN_NAME, f"larger than the {limit} limit for one file")
+    text = limits.decode(raw, STDIN_NAME)
+    stripped = text.lstrip()
+    doc = yamlio.parse_json(text, STDIN_NAME) if stripped[:1] in ("{", "[") else yamlio.parse(text, STDIN_NAME)
+    if doc.data is None:
+        raise CicatrixError.about(STDIN_NAME, "standard input is empty; expected a patient file (YAML or JSON)")
+    return from_document(doc, kb)
 
 
 def _how(kb, result, result_json, patient_file: Path) -> dict:

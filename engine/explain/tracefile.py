@@ -289,7 +289,7 @@ def _patient_file(text: str, name: str) -> CicatrixError | None:
         data = yamlio.parse(text, name).data
     except CicatrixError:
         return None
-    if isinstance(data, dict) and "format" not in data and ("scars" in data or "patient" in data):
+    if isinstance(data, dict) and "format" not in data and "firings" not in data:
         return CicatrixError.about(name, _PATIENT_HINT.format(name=name))
     return None
 
@@ -301,7 +301,7 @@ def parse(text: str, name: str) -> Trace:
     except CicatrixError as exc:
         raise (_patient_file(text, name) or exc) from None
     places = _Places(text, name, data)
-    if isinstance(data, dict) and "format" not in data and ("scars" in data or "patient" in data):
+    if isinstance(data, dict) and "format" not in data and "firings" not in data:
         raise CicatrixError.about(name, _PATIENT_HINT.format(name=name))
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise places.error(

@@ -356,7 +356,7 @@ def _suggest(column: str, by_key: dict[str, Any]) -> str:
         else:
             choices += [f"{key}.{field}" for field in template.fields]
     wanted = column.strip()
-    if len(parts) == 2:  # 'scar.type' for a list: the same field of its first item
+    if len(parts) == 2:  # 'item.field' for a list of items: that field of the first item
         for key, template in by_key.items():
             if template.input.many and parts[0] in (key, key.rstrip("s")):
                 wanted = f"{key}.1.{parts[1]}"

@@ -118,3 +118,76 @@ def test_bad_kb_folder(tmp_path, run_cli):
 def test_save_needs_an_interactive_consultation(run_cli, tmp_path):
     run = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--save", str(tmp_path / "x.yaml"))
     assert run.code == 2 and "--save are for consultations without a patient file" in run.err
+
+
+def test_example_option_runs_a_bundled_example_from_any_folder(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    by_name = run_cli("consult", "--example", "mixed-facial-scars", "--format", "json")
+    assert by_name.code == 0, by_name.err
+    with_extension = run_cli("consult", "--example", "mixed-facial-scars.yaml", "--format", "json")
+    monkeypatch.chdir(EXAMPLES.parent)
+    by_file = run_cli("consult", "examples/mixed-facial-scars.yaml", "--format", "json")
+    assert json.loads(by_name.out)["recommendations"] == json.loads(by_file.out)["recommendations"]
+    assert with_extension.out == by_name.out
+
+
+def test_unknown_example_lists_the_names_and_suggests_one(run_cli):
+    run = run_cli("consult", "--example", "mixed-facial")
+    assert run.code == 2
+    assert "no example called 'mixed-facial'" in run.err
+    assert "did you mean 'mixed-facial-scars'?" in run.err and "pregnant" in run.err
+
+
+def test_example_and_a_file_together_is_a_usage_error(run_cli):
+    run = run_cli("consult", "--example", "pregnant", str(EXAMPLES / "pregnant.yaml"))
+    assert run.code == 2 and "--example" in run.err and not run.out
+
+
+def test_explain_with_json_warns_and_still_succeeds(run_cli):
+    run = run_cli("consult", "--example", "pregnant", "--format", "json", "--explain")
+    assert run.code == 0
+    assert "--explain does not apply" in run.err
+    assert json.loads(run.out)["recommendations"]
+    quiet = run_cli("consult", "--example", "pregnant", "--format", "json")
+    assert "--explain" not in quiet.err
+
+
+def _stdin(monkeypatch, data: bytes) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def test_dash_reads_the_patient_from_stdin_as_yaml_or_json(run_cli, monkeypatch):
+    expected = consult_json(run_cli, EXAMPLES / "sensitive-low-downtime.json")
+    _stdin(monkeypatch, (EXAMPLES / "sensitive-low-downtime.json").read_bytes())
+    from_json = run_cli("consult", "-", "--format", "json")
+    assert from_json.code == 0, from_json.err
+    assert json.loads(from_json.out)["recommendations"] == expected["recommendations"]
+    expected = consult_json(run_cli, EXAMPLES / "pregnant.yaml")
+    _stdin(monkeypatch, (EXAMPLES / "pregnant.yaml").read_bytes())
+    from_yaml = run_cli("consult", "-", "--format", "json")
+    assert from_yaml.code == 0, from_yaml.err
+    assert json.loads(from_yaml.out)["recommendations"] == expected["recommendations"]
+
+
+def test_dash_names_stdin_in_messages(run_cli, monkeypatch):
+    _stdin(monkeypatch, b"patient: {age: 5\n")
+    run = run_cli("consult", "-")
+    assert run.code == 2 and run.err.startswith("<stdin>:")
+    _stdin(monkeypatch, b"")
+    run = run_cli("consult", "-")
+    assert run.code == 2 and "<stdin>" in run.err and "empty" in run.err
+    _stdin(monkeypatch, b"\xff\xfe")
+    run = run_cli("consult", "-")
+    assert run.code == 2 and "<stdin>" in run.err and "UTF-8" in run.err
+
+
+def test_dash_stops_reading_past_the_size_limit(run_cli, monkeypatch):
+    from cicatrix.engine.documents import limits
+
+    monkeypatch.setattr(limits, "MAX_BYTES", 64)
+    _stdin(monkeypatch, b"# " + b"x" * 200 + b"\n")
+    run = run_cli("consult", "-")
+    assert run.code == 2 and "<stdin>" in run.err and "limit" in run.err
