@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..engine.common.files import STDOUT_NAME, atomic_output, is_stdout, write_atomically
+from . import completion
 from .options import kb_option
 
 
@@ -17,6 +18,7 @@ from .options import kb_option
 @click.option(
     "--example",
     metavar="NAME",
+    shell_complete=completion.examples,
     help="Consult one of the examples that come with cicatrix (see `cicatrix examples`) instead of a file.",
 )
 @click.option(

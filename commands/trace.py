@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from . import completion
 from .options import kb_option
 
 TRACE = click.argument("trace_file", metavar="TRACE", type=click.Path(path_type=Path, dir_okay=False))
@@ -87,7 +88,7 @@ def how(trace_file: Path, conclusion: str) -> int:
 
 @group.command("why-not")
 @TRACE
-@click.argument("treatment", metavar="ID")
+@click.argument("treatment", metavar="ID", shell_complete=completion.treatments)
 def why_not(trace_file: Path, treatment: str) -> int:
     """Why ID was not recommended: each rule that could have, and what did not hold.
 

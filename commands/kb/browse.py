@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .. import completion
 from ..options import kb_option
 
 if TYPE_CHECKING:  # the engine is imported lazily, to keep the command line's start fast
@@ -15,7 +16,11 @@ if TYPE_CHECKING:  # the engine is imported lazily, to keep the command line's s
 
 
 @click.command("list")
-@click.option("--treatment", help="Only rules that conclude something about this treatment id.")
+@click.option(
+    "--treatment",
+    shell_complete=completion.treatments,
+    help="Only rules that conclude something about this treatment id.",
+)
 @click.option(
     "--where",
     "wheres",
@@ -147,7 +152,7 @@ def _mentions(kb, rule, template: str, field: str, value: Any) -> bool:
 
 
 @click.command("show")
-@click.argument("rule_id", metavar="RULE")
+@click.argument("rule_id", metavar="RULE", shell_complete=completion.rules)
 @kb_option
 def show(rule_id: str, kb_dir: Path | None) -> int:
     """A rule in full: where it is, what it reads, concludes and asserts, and which rules feed it or depend on it."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .. import completion
 from ..options import kb_option
 
 
@@ -16,7 +17,11 @@ def _node(name: str) -> str:
 
 @click.command("graph")
 @click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True)
-@click.option("--treatment", help="Only the part of the graph that leads to this treatment.")
+@click.option(
+    "--treatment",
+    shell_complete=completion.treatments,
+    help="Only the part of the graph that leads to this treatment.",
+)
 @kb_option
 def graph(fmt: str, treatment: str | None, kb_dir: Path | None) -> int:
     """Rules -> derived facts -> rules, and rules -> treatments they recommend, avoid or combine.

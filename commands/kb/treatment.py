@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
+from .. import completion
 from ..options import kb_option
 
 
 @click.command("treatment")
-@click.argument("treatment_id", metavar="ID", required=False)
+@click.argument("treatment_id", metavar="ID", required=False, shell_complete=completion.treatments)
 @kb_option
 def treatment(treatment_id: str | None, kb_dir: Path | None) -> int:
     """Everything the catalogue says about treatment ID (all ids when omitted)."""
