@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import click
 
 from ..engine.common.files import STDOUT_NAME, atomic_output, is_stdout, write_atomically
 from . import completion
-from .options import kb_option
+from .options import kb_option, show, text_width
 
 
 @click.command("consult")
@@ -127,7 +126,7 @@ def command(
     how = _how(kb, result, result_json, patient_file) if explain and fmt != "json" else None
     to_stdout = output is None or is_stdout(output)
     if width is None:
-        width = min(shutil.get_terminal_size((88, 24)).columns, 100) if to_stdout else 88
+        width = text_width() if to_stdout else 88
     text = _render(fmt, kb, result, result_json, how, width, show_all)
     trace_text = None
     if trace_file is not None:
@@ -156,7 +155,7 @@ def _write(text: str, output: str | None, trace_text: str | None, trace_file: st
                 trace.write(trace_text)
                 trace.flush()  # a full disk shows here, before the plan is written
             if output is None:
-                click.echo(text, nl=False)
+                show(text)
             else:
                 write_atomically(output, text)
             plan_written = True

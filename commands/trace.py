@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from . import completion
-from .options import kb_option
+from .options import kb_option, text_width
+from .options import show as page
 
 TRACE = click.argument("trace_file", metavar="TRACE", type=click.Path(path_type=Path, dir_okay=False))
 
@@ -66,10 +67,16 @@ def show(trace_file: Path, rule_pattern: str | None, fact: str | None, fmt: str)
     return 0
 
 
+WIDTH = click.option(
+    "--width", type=click.IntRange(40, 200), help="Wrap at this width (default: the terminal's, at most 100; else 88)."
+)
+
+
 @group.command("how")
 @TRACE
 @click.argument("conclusion", metavar="ID")
-def how(trace_file: Path, conclusion: str) -> int:
+@WIDTH
+def how(trace_file: Path, conclusion: str, width: int | None) -> int:
     """How ID was concluded: rules and facts, down to the patient's input.
 
     ID is a recommendation (e.g. tca_cross or tca_cross+microneedling), an avoided
@@ -82,14 +89,15 @@ def how(trace_file: Path, conclusion: str) -> int:
     from ..engine.explain.tracefile import read
     from ..render.tree import render
 
-    click.echo(render(how_tree(read(trace_file), conclusion)), nl=False)
+    page(render(how_tree(read(trace_file), conclusion), width=width or text_width()))
     return 0
 
 
 @group.command("why-not")
 @TRACE
 @click.argument("treatment", metavar="ID", shell_complete=completion.treatments)
-def why_not(trace_file: Path, treatment: str) -> int:
+@WIDTH
+def why_not(trace_file: Path, treatment: str, width: int | None) -> int:
     """Why ID was not recommended: each rule that could have, and what did not hold.
 
     For a recommendation, why the plan does not choose it for every problem: ruled
@@ -100,7 +108,7 @@ def why_not(trace_file: Path, treatment: str) -> int:
     from ..engine.explain.why_not import why_not as why_not_tree
     from ..render.tree import render
 
-    click.echo(render(why_not_tree(read(trace_file), treatment)), nl=False)
+    page(render(why_not_tree(read(trace_file), treatment), width=width or text_width()))
     return 0
 
 

@@ -101,3 +101,63 @@ def test_the_option_on_its_own(tmp_path, monkeypatch):
     assert runner.invoke(show, []).output == f"{tmp_path!r}\n"
     help_text = " ".join(runner.invoke(show, ["--help"]).output.split())
     assert "--kb DIRECTORY" in help_text and "[env var: CICATRIX_KB]" in help_text
+
+
+class _Terminal:
+    """A stdout that says it is a terminal, recording what is written."""
+
+    def __init__(self):
+        self.written = []
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.written.append(text.decode() if isinstance(text, bytes) else text)
+
+    def flush(self):
+        pass
+
+
+def test_long_text_goes_through_a_pager_only_on_a_terminal(monkeypatch):
+    import os
+    import sys
+
+    import click
+
+    from cicatrix.commands import options
+
+    paged = []
+    monkeypatch.setattr(click, "echo_via_pager", lambda text: paged.append(text))
+    monkeypatch.setattr("shutil.get_terminal_size", lambda fallback=None: os.terminal_size((80, 10)))
+    long_text = "line\n" * 30
+    monkeypatch.setattr(sys, "stdout", _Terminal())
+    options.show(long_text)
+    assert paged == [long_text]
+    options.show("short\n")  # fits on the screen: printed as it is
+    assert paged == [long_text] and "".join(sys.stdout.written) == "short\n"
+    monkeypatch.setenv("CICATRIX_PAGER", "0")
+    options.show(long_text)
+    assert len(paged) == 1  # turned off
+    monkeypatch.delenv("CICATRIX_PAGER")
+    piped = _Terminal()
+    piped.isatty = lambda: False
+    monkeypatch.setattr(sys, "stdout", piped)
+    options.show(long_text)
+    assert len(paged) == 1 and "".join(piped.written) == long_text  # never when piped
+
+
+def test_one_wrap_width_for_every_command(monkeypatch):
+    import os
+    import sys
+
+    from cicatrix.commands import options
+
+    piped = _Terminal()
+    piped.isatty = lambda: False
+    monkeypatch.setattr(sys, "stdout", piped)
+    assert options.text_width() == 88
+    monkeypatch.setattr(sys, "stdout", _Terminal())
+    for columns, width in ((60, 60), (300, 100), (20, 40)):
+        monkeypatch.setattr("shutil.get_terminal_size", lambda fallback=None, c=columns: os.terminal_size((c, 24)))
+        assert options.text_width() == width

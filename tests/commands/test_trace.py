@@ -73,23 +73,23 @@ def test_unknown_ids_suggest_close_ones(run_cli, trace_file):
 
 
 def test_cli_how_a_problem_and_why_not_an_alternative(run_cli, trace_file):
-    run = run_cli("trace", "how", str(trace_file), "problem-2")
+    run = run_cli("trace", "how", str(trace_file), "problem-2", "--width", "100")
     assert run.code == 0
     lines = run.out.splitlines()
     assert lines[0] == "problem-2: moderate rolling scars on the cheeks (region face, grade 3, burden 12)"
     assert "├─ choice: subcision (Subcision ± PRP)" in lines
     assert "├─ alternative: microneedling (Microneedling ± PRP): ranked after Subcision by the sources" in lines
-    run = run_cli("trace", "why-not", str(trace_file), "microneedling")
+    run = run_cli("trace", "why-not", str(trace_file), "microneedling", "--width", "100")
     assert run.code == 0
     assert run.out.splitlines()[1] == (
         "├─ an alternative for problem-2 (moderate rolling scars on the cheeks), after the choice subcision"
     )
-    run = run_cli("trace", "why-not", str(trace_file), "dermal_filler")
+    run = run_cli("trace", "why-not", str(trace_file), "dermal_filler", "--width", "100")
     assert run.code == 0
     assert run.out.splitlines()[1] == (
         "└─ considered for problem-2 (moderate rolling scars on the cheeks), but ranked after the choice"
     )
-    run = run_cli("trace", "how", str(trace_file), "problem-9")
+    run = run_cli("trace", "how", str(trace_file), "problem-9", "--width", "100")
     assert run.code == 2 and "did you mean 'problem-" in run.err and "Traceback" not in run.err
 
 
@@ -116,12 +116,12 @@ def test_version_1_traces_still_answer_show_how_and_why_not(run_cli, trace_file,
         assert run.code == 0, run.err
         assert run.out == run_cli("trace", args[0], str(trace_file), *args[1:]).out
     # how is the same, less where the plan uses it, which a version-1 trace does not record
-    run = run_cli("trace", "how", str(old), "tca_cross")
+    run = run_cli("trace", "how", str(old), "tca_cross", "--width", "100")
     assert run.code == 0, run.err
-    new = run_cli("trace", "how", str(trace_file), "tca_cross").out
+    new = run_cli("trace", "how", str(trace_file), "tca_cross", "--width", "100").out
     assert "├─ chosen for problem-1 (deep ice pick scars on the cheeks)\n" in new
     assert run.out == new.replace("├─ chosen for problem-1 (deep ice pick scars on the cheeks)\n", "")
-    run = run_cli("trace", "why-not", str(old), "tca_cross")
+    run = run_cli("trace", "why-not", str(old), "tca_cross", "--width", "100")
     assert run.code == 0
     assert run.out.startswith("tca_cross (TCA CROSS) was recommended, rank 1; ask `cicatrix trace how` how.\n")
     assert "this trace is format version 1, written before plans had problems: it records no plan" in run.out
@@ -129,7 +129,7 @@ def test_version_1_traces_still_answer_show_how_and_why_not(run_cli, trace_file,
 
 def test_version_1_traces_have_no_problems_to_explain(run_cli, trace_file, tmp_path):
     old = _version_1(trace_file, tmp_path)
-    run = run_cli("trace", "how", str(old), "problem-1")
+    run = run_cli("trace", "how", str(old), "problem-1", "--width", "100")
     assert run.code == 2 and "Traceback" not in run.err
     assert f"{old}: this trace is format version 1, written before plans had problems" in run.err
     assert "so it cannot say what problem-1 is" in run.err
