@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import browse, graph, lint, schema, test, treatment, validate
+from . import browse, graph, init, lint, schema, test, treatment, validate
 
 
 @click.group("kb")
@@ -13,6 +13,7 @@ def group() -> None:
 
     \b
     Examples:
+      cicatrix kb init my-kb/                 (a copy of your own to edit)
       cicatrix kb validate --kb my-kb/
       cicatrix kb lint --strict
       cicatrix kb test --coverage
@@ -21,6 +22,6 @@ def group() -> None:
     """
 
 
-for module in (validate, schema, lint, test, browse, treatment, graph):
+for module in (init, validate, schema, lint, test, browse, treatment, graph):
     for command in module.COMMANDS:
         group.add_command(command)

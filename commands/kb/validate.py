@@ -38,6 +38,16 @@ def validate(kb_dir: Path | None) -> int:
                 cases = found
     if problems:
         raise CicatrixError(problems)
+    from ...engine.knowledge.files import BUNDLED_KB
+
+    if Path(kb.root).resolve() != BUNDLED_KB.resolve():
+        bundled = load(BUNDLED_KB).name if (BUNDLED_KB / "kb.yaml").is_file() else None
+        if kb.name == bundled:
+            click.echo(
+                f"warning: {kb.root}/kb.yaml keeps the bundled name {kb.name!r}: rename it, so plans made with "
+                "this knowledge base are not taken for the bundled one's",
+                err=True,
+            )
     derived = sum(1 for t in kb.templates.values() if t.input is None and not t.builtin)
     click.echo(
         f"ok: {kb.root}: {len(kb.templates) - 3} templates ({derived} derived), {len(kb.treatments)} treatments, "
