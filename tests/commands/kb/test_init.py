@@ -41,3 +41,17 @@ def test_validate_warns_when_a_copy_keeps_the_bundled_name(run_cli, tmp_path):
     run = run_cli("kb", "validate", "--kb", str(copy))
     assert run.code == 0 and "keeps the bundled name 'cicatrix-acne-scars'" in run.err
     assert "warning" not in run_cli("kb", "validate").err  # the bundled one itself is fine
+
+
+def test_the_readme_minimal_catalogue_entry_validates(run_cli, tmp_path):
+    from ...conftest import REPO
+
+    target = tmp_path / "kb"
+    assert run_cli("kb", "init", str(target)).code == 0
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    entry = readme[readme.index("  vitamin_c:") :].split("```", 1)[0].rstrip()
+    catalogue = target / "treatments.yaml"
+    text = catalogue.read_text(encoding="utf-8")
+    catalogue.write_text(text.replace("\n  lemon_juice:", f"\n{entry}\n\n  lemon_juice:", 1), encoding="utf-8")
+    run = run_cli("kb", "validate", "--kb", str(target))
+    assert run.code == 0 and "42 treatments" in run.out
