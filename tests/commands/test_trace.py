@@ -95,15 +95,10 @@ def test_cli_how_a_problem_and_why_not_an_alternative(run_cli, trace_file):
 
 def _version_1(trace_file, tmp_path):
     """The trace as version 1 wrote it: no plan, and no duplicate, scope or risk records."""
+    from ..corpus.traces import as_version_1
+
     data = json.loads(trace_file.read_text())
-    data["version"] = 1
-    data["result"].pop("plan")
-    data.pop("names")
-    data.pop("targets")
-    for firing in data["firings"]:
-        for action in firing["actions"]:
-            for key in ("same_as", "scope", "risk"):
-                action.pop(key, None)
+    as_version_1(data)
     path = tmp_path / "v1.json"
     path.write_text(json.dumps(data))
     return path

@@ -166,7 +166,7 @@ def _matched_later(data: Data) -> None:
     data["firings"][0]["matched"][0] = _fact(data, lambda f: f["origin"] == "rule" and f["firing"] > 5)["id"]
 
 
-def _version_1(data: Data) -> None:
+def as_version_1(data: Data) -> None:
     """The trace as version 1 wrote it: no plan, names or targets, no same_as, scope or risk."""
     data["version"] = 1
     data["result"].pop("plan")
@@ -394,7 +394,7 @@ def cases(root: Path) -> Iterator[Case]:
     # a file that is not there, and a version-1 trace asked what it cannot answer
     yield _case(root, "missing-file", None, "how")
     old = copy.deepcopy(data)
-    _version_1(old)
+    as_version_1(old)
     content = json.dumps(old, indent=1).encode()
     yield _case(root, "version-1-show", content, "show", exits=(0,))
     yield _case(root, "version-1-how-problem", content, "how", args=("problem-1",))

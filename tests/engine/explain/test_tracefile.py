@@ -16,7 +16,7 @@ from cicatrix.engine.patient.reader import from_data
 from cicatrix.engine.resolve.contract import to_dict
 from cicatrix.engine.resolve.resolver import plan
 
-from ...corpus.traces import DAMAGE, RAW, _version_1, damaged
+from ...corpus.traces import DAMAGE, RAW, as_version_1, damaged
 from ...helpers import patients
 
 
@@ -330,7 +330,7 @@ def test_valid_version_1_and_2_traces_still_load(good, tmp_path):
     path.write_bytes(good)
     assert read(path).version == 2 and has_plan(read(path))
     old = json.loads(good)
-    _version_1(old)
+    as_version_1(old)
     path.write_text(json.dumps(old))
     trace = read(path)
     assert trace.version == 1 and not has_plan(trace) and trace.targets is None
@@ -377,7 +377,7 @@ def test_good_traces_conform_to_the_schema(good):
     data = json.loads(good)
     assert Draft202012Validator(traceschema.schema(2)).is_valid(data)
     assert traceschema.conforms(2)(data)
-    _version_1(data)
+    as_version_1(data)
     assert Draft202012Validator(traceschema.schema(1)).is_valid(data)
     assert traceschema.conforms(1)(data)
 
