@@ -228,7 +228,7 @@ def _render(fmt: str, kb, result, result_json, how: dict | None, width: int, sho
         return render_markdown(result, kb, how, show_all)
     from ..render.text import render as render_text
 
-    text = render_text(result, kb, width=width, show_all=show_all)
+    text = render_text(result, kb, width=width, show_all=show_all, show_rules=how is not None)
     if how:
         from ..render.tree import render as render_tree
 

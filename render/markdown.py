@@ -11,42 +11,65 @@ from ..engine.explain.tree import Node
 from ..engine.knowledge.model import KnowledgeBase
 from ..engine.resolve.result import Recommendation, Result
 from . import tree
-from .words import days, heading, joined, name, problem_numbers, recommendation, ruled_out_here, weeks, when
+from .words import (
+    cite,
+    days,
+    heading,
+    joined,
+    name,
+    problem_numbers,
+    recommendation,
+    reference_line,
+    ruled_out_here,
+    weeks,
+    when,
+)
 from .writer import input_summary
 
 _TIERS = {"first_line": "first line", "second_line": "second line", "adjunct": "add-on"}
 
 
 def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None, show_all: bool = False) -> str:
-    """The plan as Markdown; ``how`` adds a folded derivation under each option, ``show_all`` every option."""
+    """The plan as Markdown; ``how`` adds a folded derivation under each option, ``show_all`` every option.
+
+    Sources are numbers into the reference list at the end; rule ids appear only
+    with ``how`` (``--explain``), beside the derivations that name them.
+    """
+    cited: set[int] = set()
     out = [f"# {kb.title or kb.name + ' plan'}", "", f"> **{result.disclaimer}**", ""]
     out.append(f"Knowledge base: {kb.name} {kb.version} (`{result.kb.digest[:19]}...`)")
     out.append("")
     if result.alerts:
         out += ["## Alerts: act on these first", ""]
-        out += [f"- **{a.severity.upper()}:** {a.text} _(sources: {', '.join(a.sources)})_" for a in result.alerts]
+        out += [
+            f"- **{a.severity.upper()}:** {a.text} {cite(result, a.citations, cited)}".rstrip() for a in result.alerts
+        ]
         out.append("")
     if result.plan.summary:
         out += ["## Start here", ""]
         out += [f"{n}. {line}" for n, line in enumerate(result.plan.summary, 1)]
         out.append("")
-    out += _problems(result, kb, how)
+    out += _problems(result, kb, how, cited)
     if result.plan.also:
         out += ["## Also recommended", ""]
         for oid in result.plan.also:
             chosen = recommendation(result, oid)
-            out += [f"- **{name(kb, oid)}:** {chosen.explanation}"] if chosen else []
+            refs = cite(result, chosen.citations, cited) if chosen else ""
+            out += [f"- **{name(kb, oid)}:** {chosen.explanation} {refs}".rstrip()] if chosen else []
         out.append("")
-    out += _course(result, kb)
-    out += _routine(result, kb)
+    out += _course(result, kb, cited)
+    out += _routine(result, kb, cited)
     if result.avoid:
         out += ["## Avoid", ""]
         for a in result.avoid:
-            out.append(f"- **{a.title}**: {a.reason} _(rules: {', '.join(a.rules)})_")
+            rules = f" _(rules: {', '.join(a.rules)})_" if how is not None else ""
+            out.append(f"- **{a.title}**: {a.reason} {cite(result, a.citations, cited)}".rstrip() + rules)
         out.append("")
     if result.left_out:
         out += ["## Left out for your preferences", ""]
-        out += [f"- **{x.title}**: {x.reason} _(rules: {', '.join(x.rules)})_" for x in result.left_out]
+        for x in result.left_out:
+            rules = f" _(rules: {', '.join(x.rules)})_" if how is not None else ""
+            out.append(f"- **{x.title}**: {x.reason} {cite(result, x.citations, cited)}".rstrip() + rules)
         out.append("")
     if result.notes:
         out += ["## Notes", ""]
@@ -56,12 +79,13 @@ def render(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None = None
         out += ["## Input", ""] + [f"- {line}" for line in input_summary(result, kb)] + [""]
         out += ["## All options considered, ranked", ""]
         for r in result.recommendations:
-            out += _recommendation(r, how)
+            out += _recommendation(result, r, how, cited)
+    out += _references(result, cited)
     out += ["---", "", f"_{result.disclaimer}_", ""]
     return "\n".join(out)
 
 
-def _problems(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None) -> list[str]:
+def _problems(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None, cited: set[int]) -> list[str]:
     if not result.plan.problems:
         return []
     out = ["## Your scars, most severe first", ""]
@@ -82,8 +106,10 @@ def _problems(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None) ->
             out.append(f"- **Ruled out ({verb}):** {kb.treatments[x.id].name}: {x.reason}")
         if everywhere:
             out.append(f"- **Also ruled out:** {joined([kb.treatments[x.id].name for x in everywhere])}")
-        if p.sources:
-            out.append(f"- **Sources:** {', '.join(p.sources)} (rules: {', '.join(p.rules) or 'none'})")
+        refs = cite(result, p.citations, cited)
+        if refs:
+            rules = f" (rules: {', '.join(p.rules) or 'none'})" if how is not None else ""
+            out.append(f"- **Sources:** {refs}{rules}")
         if how and p.choice in how:
             out += ["", "<details><summary>How this was concluded</summary>", "", "```text"]
             out += [tree.render(how[p.choice]).rstrip(), "```", "", "</details>"]
@@ -91,7 +117,7 @@ def _problems(result: Result, kb: KnowledgeBase, how: dict[str, Node] | None) ->
     return out
 
 
-def _course(result: Result, kb: KnowledgeBase) -> list[str]:
+def _course(result: Result, kb: KnowledgeBase, cited: set[int]) -> list[str]:
     course = result.plan.course
     if not course:
         return []
@@ -111,7 +137,10 @@ def _course(result: Result, kb: KnowledgeBase) -> list[str]:
     first = [r for r in result.recommendations if r.kind == "prerequisite" and r.explanation and r.id in planned]
     if first:
         out.append("")
-        out += [f"- **{name(kb, r.id)} comes first:** {r.explanation}" for r in first]
+        out += [
+            f"- **{name(kb, r.id)} comes first:** {r.explanation} {cite(result, r.citations, cited)}".rstrip()
+            for r in first
+        ]
     out += ["", "```mermaid", "gantt", "  title Course of care (weeks)", "  dateFormat X", "  axisFormat %s"]
     for ph in course:
         out.append(f"  section {_mermaid(ph.title)}")
@@ -130,7 +159,7 @@ def _mermaid(text: str) -> str:
     return text.replace(":", " -").replace("#", "").replace(";", ",")
 
 
-def _recommendation(r: Recommendation, how: dict[str, Node] | None) -> list[str]:
+def _recommendation(result: Result, r: Recommendation, how: dict[str, Node] | None, cited: set[int]) -> list[str]:
     targets = f" - for {', '.join(t.replace('_', ' ') for t in r.targets)}" if r.targets else ""
     out = [f"### {r.rank}. {r.title} ({_TIERS[r.tier]}{targets})", "", r.explanation, ""]
     if r.sequence:
@@ -143,7 +172,8 @@ def _recommendation(r: Recommendation, how: dict[str, Node] | None) -> list[str]
         out.append(f"- **What to expect:** {r.expected_results}")
     for c in r.cautions:
         out.append(f"- **Caution:** {c}")
-    out.append(f"- **Sources:** {', '.join(r.citations)} (rules: {', '.join(r.rules)})")
+    rules = f" (rules: {', '.join(r.rules)})" if how is not None else ""
+    out.append(f"- **Sources:** {cite(result, r.citations, cited)}{rules}")
     if how and r.id in how:
         out += ["", "<details><summary>How this was concluded</summary>", "", "```text"]
         out.append(tree.render(how[r.id]).rstrip())
@@ -152,7 +182,7 @@ def _recommendation(r: Recommendation, how: dict[str, Node] | None) -> list[str]
     return out
 
 
-def _routine(result: Result, kb: KnowledgeBase) -> list[str]:
+def _routine(result: Result, kb: KnowledgeBase, cited: set[int]) -> list[str]:
     routine = result.routine
     if not routine.morning and not any(routine.evening.values()):
         return []
@@ -167,8 +197,30 @@ def _routine(result: Result, kb: KnowledgeBase) -> list[str]:
         said = [step.how] if step.how else []
         said += [f"_Why:_ {found.explanation}"] if found and found.explanation else []
         said += [f"_Caution:_ {c}" for c in (found.cautions if found else ())]
+        refs = cite(result, found.citations, cited) if found else ""
+        said += [refs] if refs else []
         if said:
             where = f" ({step.where})" if step.where else ""
             out.append(f"- **{names[step.id]}**{where}: {' '.join(said)}")
+    for r in result.recommendations:
+        if r.kind == "home_care" and r.id not in routine.steps:  # a one-off the week has no slot for
+            out.append(f"- **{r.title}**: {r.explanation} {cite(result, r.citations, cited)}".rstrip())
+    daily = [r for r in result.recommendations if r.kind == "lifestyle"]
+    if daily:
+        out += ["", "**Every day:**", ""]
+        out += [f"- **{r.title}**: {r.explanation} {cite(result, r.citations, cited)}".rstrip() for r in daily]
+    out.append("")
+    return out
+
+
+def _references(result: Result, cited: set[int]) -> list[str]:
+    """The works the report cited, numbered as in its text, linked where a link is known."""
+    shown = [ref for ref in result.references if ref.n in cited]
+    if not shown:
+        return []
+    out = ["## References", ""]
+    for ref in shown:
+        link = f" <{ref.url}>" if ref.url else ""
+        out.append(f"- **[{ref.n}]** {reference_line(ref)}{link}")  # not "1.": Markdown renumbers those
     out.append("")
     return out

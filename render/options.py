@@ -7,7 +7,7 @@ underneath it, for the clinician who wants to see what else was weighed.
 from __future__ import annotations
 
 from ..engine.resolve.result import Recommendation, Result
-from .words import days
+from .words import cite, days
 from .writer import Writer
 
 _SECTIONS = (
@@ -19,7 +19,7 @@ _SECTIONS = (
 _TIER_WORDS = {"first_line": "first line", "second_line": "second line", "adjunct": "adjunct"}
 
 
-def all_options(w: Writer, result: Result) -> None:
+def all_options(w: Writer, result: Result, show_rules: bool = False) -> None:
     w.heading("All options considered, ranked")
     by_section: dict[str, list[Recommendation]] = {}
     for r in result.recommendations:
@@ -31,17 +31,21 @@ def all_options(w: Writer, result: Result) -> None:
             continue
         w.lines.append(f"  {title}")
         for r in recs:
-            _recommendation(w, r, key)
+            _recommendation(w, result, r, key, show_rules)
 
 
-def _recommendation(w: Writer, r: Recommendation, section: str) -> None:
+def _recommendation(w: Writer, result: Result, r: Recommendation, section: str, show_rules: bool) -> None:
     kind = "combination" if r.kind == "combination" else r.kind.replace("_", " ")
     extra = f"; for {', '.join(t.replace('_', ' ') for t in r.targets)}" if r.targets else ""
     head = f"{r.rank}. {r.title}  [{kind}, {_TIER_WORDS[r.tier]}{extra}]"
     if r.tier == "adjunct" and section == "procedure":
         # Add-ons: one paragraph each, so the list stays readable.
         parts = [r.explanation, *(f"Caution: {c}" for c in r.cautions)]
-        parts.append(f"Sources: {', '.join(r.citations)}.")
+        refs = cite(result, r.citations, w.cited)
+        if refs:
+            parts.append(f"Sources: {refs}.")
+        if show_rules:
+            parts.append(f"Rules: {', '.join(r.rules)}.")
         w.para(f"{head}: " + " ".join(parts), 2, hang=5)
         return
     w.para(head, 2, hang=5)
@@ -58,5 +62,6 @@ def _recommendation(w: Writer, r: Recommendation, section: str) -> None:
     for caution in r.cautions:
         w.para(caution, 5, "Caution: ")
     evidence = f" (evidence: {r.evidence})" if r.evidence else ""
-    w.para(", ".join(r.citations) + evidence, 5, "Sources: ")
-    w.para(", ".join(r.rules), 5, "Rules: ")
+    w.para(cite(result, r.citations, w.cited) + evidence, 5, "Sources: ")
+    if show_rules:
+        w.para(", ".join(r.rules), 5, "Rules: ")

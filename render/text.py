@@ -12,14 +12,30 @@ and plain text reads the same in a terminal, a pipe, an e-mail and a test.
 from __future__ import annotations
 
 from ..engine.knowledge.model import KnowledgeBase
-from ..engine.resolve.result import Result, Routine
+from ..engine.resolve.result import Avoidance, Result, Routine
 from .options import all_options
-from .words import days, heading, joined, name, problem_numbers, recommendation, ruled_out_here, weeks, when
+from .words import (
+    cite,
+    days,
+    heading,
+    joined,
+    name,
+    problem_numbers,
+    recommendation,
+    reference_line,
+    ruled_out_here,
+    weeks,
+    when,
+)
 from .writer import Writer, input_summary
 
 
-def render(result: Result, kb: KnowledgeBase, width: int = 88, show_all: bool = False) -> str:
-    """The plan; with ``show_all`` also the input and every option considered."""
+def render(result: Result, kb: KnowledgeBase, width: int = 88, show_all: bool = False, show_rules: bool = False) -> str:
+    """The plan; with ``show_all`` also the input and every option considered.
+
+    Sources print as numbers into the reference list at the end; rule ids only
+    with ``show_rules`` (``--explain``), for the reader who traces a conclusion.
+    """
     w = Writer(width)
     w.lines.append(f"cicatrix treatment plan  ({kb.name} {kb.version})")
     w.para(result.disclaimer)
@@ -29,7 +45,7 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88, show_all: bool = 
     _also(w, result, kb)
     _course(w, result, kb)
     _routine(w, result, kb)
-    _avoid(w, result)
+    _avoid(w, result, show_rules)
     _left_out(w, result)
     if result.notes:
         w.heading("Notes")
@@ -39,7 +55,8 @@ def render(result: Result, kb: KnowledgeBase, width: int = 88, show_all: bool = 
         w.heading("Input")
         for line in input_summary(result, kb):
             w.para(line, 2, hang=4)
-        all_options(w, result)
+        all_options(w, result, show_rules)
+    _references(w, result)
     w.blank()
     w.para(result.disclaimer)
     return "\n".join(w.lines) + "\n"
@@ -52,7 +69,9 @@ def _alerts(w: Writer, result: Result) -> None:
     w.heading("Alerts: act on these first")
     for a in result.alerts:
         w.para(a.text, 2, f"{a.severity.upper()}: ", hang=4)
-        w.para(", ".join(a.sources), 4, "Sources: ")
+        refs = cite(result, a.citations, w.cited)
+        if refs:
+            w.para(refs, 4, "Sources: ")
 
 
 def _start_here(w: Writer, result: Result) -> None:
@@ -97,8 +116,9 @@ def _problems(w: Writer, result: Result, kb: KnowledgeBase) -> None:
         if everywhere:
             names = joined([kb.treatments[x.id].name for x in everywhere])
             w.para(f"{names} (see Avoid and Left out below)", 5, "Also ruled out: ")
-        if p.sources:
-            w.para(", ".join(p.sources), 5, "Sources: ")
+        refs = cite(result, p.citations, w.cited)
+        if refs:
+            w.para(refs, 5, "Sources: ")
 
 
 def _also(w: Writer, result: Result, kb: KnowledgeBase) -> None:
@@ -109,7 +129,8 @@ def _also(w: Writer, result: Result, kb: KnowledgeBase) -> None:
     for oid in result.plan.also:
         chosen = recommendation(result, oid)
         if chosen is not None:
-            w.para(f"{name(kb, oid)}: {chosen.explanation}", 2, "- ", hang=4)
+            refs = cite(result, chosen.citations, w.cited)
+            w.para(f"{name(kb, oid)}: {chosen.explanation} {refs}".rstrip(), 2, "- ", hang=4)
 
 
 def _course(w: Writer, result: Result, kb: KnowledgeBase) -> None:
@@ -146,7 +167,8 @@ def _steps_first(w: Writer, result: Result, kb: KnowledgeBase) -> None:
     planned = {i.id for ph in result.plan.course for i in ph.items}
     for r in steps:
         if r.id in planned:
-            w.para(f"{name(kb, r.id)} comes first: {r.explanation}", 2, hang=4)
+            refs = cite(result, r.citations, w.cited)
+            w.para(f"{name(kb, r.id)} comes first: {r.explanation} {refs}".rstrip(), 2, hang=4)
 
 
 _DAYS = {"monday": "Mon", "tuesday": "Tue", "wednesday": "Wed", "thursday": "Thu", "friday": "Fri"}
@@ -173,12 +195,22 @@ def _routine(w: Writer, result: Result, kb: KnowledgeBase) -> None:
         cautions = " ".join(f"Caution: {c}" for c in (found.cautions if found else ()))
         if step.how or why or cautions:
             where = f", {step.where}" if step.where else ""
-            said = " ".join(x for x in (step.how, why, cautions) if x)
+            refs = cite(result, found.citations, w.cited) if found else ""
+            said = " ".join(x for x in (step.how, why, cautions, refs) if x)
             w.para(f"{names[step.id]}{where}: {said}", 4, "- ", hang=6)
+    # Home care the week-by-week routine has no slot for (a one-off, like a patch test):
+    # still part of the plan, so still said, with its reason.
+    unslotted = [r for r in result.recommendations if r.kind == "home_care" and r.id not in routine.steps]
+    if unslotted and not routine.steps:
+        w.lines.append("  How to use:")
+    for r in unslotted:
+        refs = cite(result, r.citations, w.cited)
+        w.para(f"{r.title}: {r.explanation} {refs}".rstrip(), 4, "- ", hang=6)
     if daily:
         w.lines.append("  Every day:")
         for r in daily:
-            w.para(f"{r.title}: {r.explanation}", 4, "- ", hang=6)
+            refs = cite(result, r.citations, w.cited)
+            w.para(f"{r.title}: {r.explanation} {refs}".rstrip(), 4, "- ", hang=6)
 
 
 def _evenings(w: Writer, routine: Routine, names: dict[str, str]) -> None:
@@ -209,17 +241,31 @@ def _left_out(w: Writer, result: Result) -> None:
         return
     w.heading("Left out for your preferences")
     for x in result.left_out:
-        w.para(f"{x.title}: {x.reason}", 2, "- ", hang=4)
+        refs = cite(result, x.citations, w.cited)
+        w.para(f"{x.title}: {x.reason} {refs}".rstrip(), 2, "- ", hang=4)
 
 
-def _avoid(w: Writer, result: Result) -> None:
+def _avoid(w: Writer, result: Result, show_rules: bool) -> None:
     if not result.avoid:
         return
     w.heading("Avoid")
     # One reason often strikes out several treatments: say it once.
-    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    groups: dict[tuple[str, tuple[str, ...]], list[Avoidance]] = {}
     for a in result.avoid:
-        groups.setdefault((a.reason, a.rules), []).append(a.title)
-    for (reason, rules), titles in groups.items():
-        w.para(f"{'; '.join(titles)}: {reason}", 2, "x ", hang=4)
-        w.para(", ".join(rules), 4, "Rules: ")
+        groups.setdefault((a.reason, a.rules), []).append(a)
+    for (reason, rules), items in groups.items():
+        refs = cite(result, [c for a in items for c in a.citations], w.cited)
+        w.para(f"{'; '.join(a.title for a in items)}: {reason} {refs}".rstrip(), 2, "x ", hang=4)
+        if show_rules:
+            w.para(", ".join(rules), 4, "Rules: ")
+
+
+def _references(w: Writer, result: Result) -> None:
+    """The works the text cited, by number: titles a reader can look up, and how far to trust each."""
+    shown = [ref for ref in result.references if ref.n in w.cited]
+    if not shown:
+        return
+    w.heading("References")
+    for ref in shown:
+        label = f"[{ref.n}] "
+        w.para(reference_line(ref), 2, label, hang=2 + len(label))

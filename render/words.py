@@ -7,7 +7,7 @@ from typing import Any
 
 from ..engine.common.numbers import plain
 from ..engine.knowledge.model import KnowledgeBase
-from ..engine.resolve.result import CourseItem, Problem, Recommendation, Result
+from ..engine.resolve.result import CourseItem, Problem, Recommendation, Reference, Result
 from ..engine.resolve.texts import joined
 
 
@@ -80,3 +80,40 @@ def ruled_out_here(result: Result, p: Problem) -> tuple[list[Any], list[Any]]:
     everywhere = {a.id for a in result.avoid} | {x.id for x in result.left_out}
     here = [x for x in p.ruled_out if x.id not in everywhere]
     return here, [x for x in p.ruled_out if x.id in everywhere]
+
+
+def spans(numbers: Sequence[int]) -> str:
+    """ "1-3, 7" for 1, 2, 3, 7: a problem citing seven works stays one short line."""
+    out: list[str] = []
+    run: list[int] = []
+    for n in sorted(numbers):
+        if run and n == run[-1] + 1:
+            run.append(n)
+            continue
+        if run:
+            out.append(_span(run))
+        run = [n]
+    if run:
+        out.append(_span(run))
+    return ", ".join(out)
+
+
+def _span(run: list[int]) -> str:
+    if len(run) == 1:
+        return str(run[0])
+    return f"{run[0]}-{run[-1]}" if len(run) > 2 else f"{run[0]}, {run[1]}"
+
+
+def cite(result: Result, citations: Sequence[str], cited: set[int]) -> str:
+    """ "[1-3, 7]" for these citations, remembering the numbers so the list prints them."""
+    numbers = result.numbers(citations)
+    cited.update(numbers)
+    return f"[{spans(numbers)}]" if numbers else ""
+
+
+def reference_line(ref: Reference) -> str:
+    """One entry of the reference list: what to look up, what sort of work, how far to trust it."""
+    title = ref.title.rstrip()
+    title += "" if title.endswith((".", "?", "!")) else "."
+    kind = ref.kind.rstrip(".")
+    return f"{title} {kind}; confidence: {ref.confidence}." if kind else f"{title} Confidence: {ref.confidence}."

@@ -13,6 +13,7 @@ class Writer:
     def __init__(self, width: int):
         self.width = max(width, 40)
         self.lines: list[str] = []
+        self.cited: set[int] = set()  # reference numbers the text has shown, for the list at its end
 
     def para(self, text: str, indent: int = 0, label: str = "", hang: int | None = None) -> None:
         first = " " * indent + label

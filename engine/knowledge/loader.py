@@ -25,6 +25,7 @@ from .model import (
     FieldSpec,
     InputSpec,
     KnowledgeBase,
+    Publication,
     RoutineSpec,
     SourceDoc,
     Template,
@@ -106,6 +107,7 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
         raise CicatrixError(problems)
 
     sources = _sources(manifest)
+    publications = _publications(manifest, sources, problems)
     treatments = _treatments(treatments_doc, sources, problems)
     templates = _templates(templates_doc, problems)
     templates.update(_builtin_templates(treatments, templates_doc.file))
@@ -130,6 +132,7 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
         targets=targets,
         title=str(data.get("title", "")),
         plan=plan,
+        publications=publications,
     )
 
 
@@ -171,9 +174,46 @@ def _sources(doc: yamlio.Document) -> dict[str, SourceDoc]:
             title=spec["title"],
             confidence=spec["confidence"],
             description=spec.get("description", ""),
+            sections={anchor: tuple(cited) for anchor, cited in spec.get("sections", {}).items()},
         )
         for name, spec in doc.data["sources"].items()
     }
+
+
+def _publications(
+    doc: yamlio.Document, sources: Mapping[str, SourceDoc], problems: list[Problem]
+) -> dict[str, Publication]:
+    """The works sections name; every name a section gives must be one of them or a source.
+
+    Checked here rather than left to render time, so a reference list can never
+    print a bare id nobody can look up.
+    """
+    works = {
+        wid: Publication(wid, spec["title"], spec["confidence"], spec.get("kind", ""), spec.get("url", ""))
+        for wid, spec in doc.data.get("publications", {}).items()
+    }
+    for wid in works:
+        if wid in sources:
+            problems.append(
+                doc.problem(("publications", wid), f"{wid!r} is also a source's name; use another id", key=True)
+            )
+    known = [*works, *sources]
+    for name, source in sources.items():
+        for anchor, cited in source.sections.items():
+            for i, wid in enumerate(cited):
+                if wid not in works and wid not in sources:
+                    problems.append(
+                        doc.problem(
+                            ("sources", name, "sections", anchor, i),
+                            f"unknown publication {wid!r}; declare it under 'publications' in kb.yaml, "
+                            "or name a source" + did_you_mean(wid, known),
+                        )
+                    )
+                elif wid == name:
+                    problems.append(
+                        doc.problem(("sources", name, "sections", anchor, i), "a section cannot cite its own document")
+                    )
+    return works
 
 
 def _templates(doc: yamlio.Document, problems: list[Problem]) -> dict[str, Template]:

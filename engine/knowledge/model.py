@@ -144,6 +144,8 @@ CATALOGUE_KINDS = ("procedure", "home_care", "prerequisite", "lifestyle", "unsaf
 TIERS = ("first_line", "second_line", "adjunct")  # best first; a recommendation's default is the first
 COSTS = ("none", "low", "medium", "high")  # the catalogue's cost scale, cheapest first
 CONFIDENCE = ("high", "medium", "low")  # of a source, or of a catalogue entry's evidence
+# A publication's weight, graded as finely as the documents that name it grade it.
+GRADES = ("high", "medium-high", "medium", "low-medium", "low")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -304,6 +306,19 @@ class SourceDoc:
     title: str
     confidence: str
     description: str = ""
+    # anchor -> what this document names as its own sources for that section, when
+    # the document is a digest readers do not have: a plan cites those instead.
+    sections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+class Publication(NamedTuple):
+    """A work a digest document names, so a plan can cite it in place of the digest."""
+
+    id: str
+    title: str
+    confidence: str
+    kind: str = ""
+    url: str = ""
 
 
 # --- the plan: problems, priorities, the course ----------------------------
@@ -410,6 +425,7 @@ class KnowledgeBase:
     targets: tuple[str, str] | None = None  # (template, field) that targets name
     title: str = ""  # what a printed plan is called, e.g. in a report's heading
     plan: PlanSpec = field(default_factory=PlanSpec)
+    publications: Mapping[str, Publication] = field(default_factory=dict)
 
     def input_templates(self) -> tuple[Template, ...]:
         return tuple(t for t in self.templates.values() if t.input is not None)

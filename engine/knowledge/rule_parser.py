@@ -414,12 +414,23 @@ def check_sources(
     """Every cited document must be declared in kb.yaml, so a citation cannot silently rot."""
     problems = []
     for i, ref in enumerate(refs):
-        name = ref.split("#", 1)[0]
+        name, _, anchor = ref.partition("#")
         if name not in sources:
             problems.append(
                 doc.problem(
                     (*path, i),
                     f"unknown source {name!r}; declare it under 'sources' in kb.yaml" + did_you_mean(name, sources),
+                )
+            )
+        elif anchor and sources[name].sections and anchor not in sources[name].sections:
+            # A digest's sections are what a plan cites in its place: an unlisted one
+            # would print the digest's file name, which readers do not have.
+            problems.append(
+                doc.problem(
+                    (*path, i),
+                    f"section {anchor!r} of {name!r} is not listed under sources.{name}.sections in kb.yaml; "
+                    "add it with the publications the document names for it"
+                    + did_you_mean(anchor, sources[name].sections),
                 )
             )
     return problems

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import ACTION_KINDS, CATALOGUE_KINDS, CONFIDENCE, COSTS, FIELD_TYPES, SEVERITIES, TIERS
+from .model import ACTION_KINDS, CATALOGUE_KINDS, CONFIDENCE, COSTS, FIELD_TYPES, GRADES, SEVERITIES, TIERS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -73,6 +73,32 @@ MANIFEST: dict[str, Any] = {
                     "title": _TEXT,
                     "confidence": {"enum": list(CONFIDENCE)},
                     "description": {"type": "string"},
+                    "sections": {
+                        "type": "object",
+                        "description": (
+                            "For a digest readers do not have: each section anchor rules may cite, and the "
+                            "publications (or other sources) the digest names for it. A plan cites those "
+                            "instead of the digest, and rules may cite only anchors listed here."
+                        ),
+                        "minProperties": 1,
+                        "propertyNames": {"pattern": "^[^#\\s]+$"},
+                        "additionalProperties": {"type": "array", "items": _TEXT, "minItems": 1, "uniqueItems": True},
+                    },
+                },
+            },
+        },
+        "publications": {
+            "type": "object",
+            "description": "Works the sources' sections name, by id: what a plan's reference list prints.",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["title", "confidence"],
+                "additionalProperties": False,
+                "properties": {
+                    "title": {**_TEXT, "description": "The citation as a reader would look it up."},
+                    "confidence": {"enum": list(GRADES)},
+                    "kind": {"type": "string", "description": "What sort of work it is, e.g. 'RCT, n=40'."},
+                    "url": {"type": "string", "pattern": "^https?://\\S+$"},
                 },
             },
         },

@@ -189,6 +189,7 @@ def decide(
         rules=rules,
         sources=tuple(sorted({r.split("#", 1)[0] for r in cited})),
         ruled_out=ruled_out,
+        citations=tuple(sorted(set(cited))),
     )
 
 

@@ -17,7 +17,7 @@ from ..common.numbers import plain
 from .result import Plan, Recommendation, Result
 
 
-def _recommendation(r: Recommendation) -> dict[str, Any]:
+def _recommendation(r: Recommendation, result: Result) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": r.id,
         "title": r.title,
@@ -30,6 +30,7 @@ def _recommendation(r: Recommendation) -> dict[str, Any]:
         "cautions": list(r.cautions),
         "tier": r.tier,
         "citations": list(r.citations),
+        "references": list(result.numbers(r.citations)),
     }
     if r.kind == "combination":
         out["components"] = list(r.components)
@@ -48,7 +49,7 @@ def _recommendation(r: Recommendation) -> dict[str, Any]:
     return out
 
 
-def _plan(plan: Plan) -> dict[str, Any]:
+def _plan(plan: Plan, result: Result) -> dict[str, Any]:
     return {
         "summary": list(plan.summary),
         "problems": [
@@ -66,6 +67,8 @@ def _plan(plan: Plan) -> dict[str, Any]:
                 "why": p.why,
                 "rules": list(p.rules),
                 "sources": list(p.sources),
+                "citations": list(p.citations),
+                "references": list(result.numbers(p.citations)),
                 "ruled_out": [
                     {"id": x.id, "title": x.title, "kind": x.kind, "reason": x.reason, "rules": list(x.rules)}
                     for x in p.ruled_out
@@ -107,7 +110,7 @@ def to_dict(result: Result) -> dict[str, Any]:
     return {
         "kb": {"name": result.kb.name, "version": result.kb.version, "digest": result.kb.digest},
         "patient": result.patient,
-        "recommendations": [_recommendation(r) for r in result.recommendations],
+        "recommendations": [_recommendation(r, result) for r in result.recommendations],
         "avoid": [
             {
                 "id": a.id,
@@ -116,6 +119,8 @@ def to_dict(result: Result) -> dict[str, Any]:
                 "rules": list(a.rules),
                 "sources": list(a.sources),
                 "proposed_by": list(a.proposed_by),
+                "citations": list(a.citations),
+                "references": list(result.numbers(a.citations)),
             }
             for a in result.avoid
         ],
@@ -131,7 +136,15 @@ def to_dict(result: Result) -> dict[str, Any]:
         "notes": list(result.notes),
         "disclaimer": result.disclaimer,
         "alerts": [
-            {"id": a.id, "severity": a.severity, "text": a.text, "rules": list(a.rules), "sources": list(a.sources)}
+            {
+                "id": a.id,
+                "severity": a.severity,
+                "text": a.text,
+                "rules": list(a.rules),
+                "sources": list(a.sources),
+                "citations": list(a.citations),
+                "references": list(result.numbers(a.citations)),
+            }
             for a in result.alerts
         ],
         "left_out": [
@@ -143,8 +156,22 @@ def to_dict(result: Result) -> dict[str, Any]:
                 "rules": list(x.rules),
                 "sources": list(x.sources),
                 "downtime_days": {"min": plain(x.downtime_days[0]), "max": plain(x.downtime_days[1])},
+                "citations": list(x.citations),
+                "references": list(result.numbers(x.citations)),
             }
             for x in result.left_out
         ],
-        "plan": _plan(result.plan),
+        "plan": _plan(result.plan, result),
+        "references": [
+            {
+                "n": ref.n,
+                "id": ref.id,
+                "title": ref.title,
+                "confidence": ref.confidence,
+                **({"kind": ref.kind} if ref.kind else {}),
+                **({"url": ref.url} if ref.url else {}),
+                "cited_as": list(ref.cited_as),
+            }
+            for ref in result.references
+        ],
     }

@@ -10,6 +10,7 @@ alone, which is what lets ``trace replay`` re-resolve a recorded consultation.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..knowledge.model import SEVERITIES, TIERS, KnowledgeBase
@@ -23,6 +24,7 @@ from .problems import Group
 from .problems import groups as problem_groups
 from .proposals import Proposal, Proposals, gather
 from .rank import ranked
+from .references import number
 from .result import Alert, Avoidance, KbInfo, LeftOut, Plan, Problem, Recommendation, Result
 from .roots import roots
 from .routine import schedule
@@ -75,6 +77,7 @@ def resolve(kb: KnowledgeBase, patient: PatientInput, consultation: Consultation
         ),
         consultation=consultation,
     )
+    result = replace(result, references=number(kb, result))
     check_invariants(result, kb)
     return result
 
@@ -232,6 +235,7 @@ def _avoidances(
                 rules=rule_ids,
                 sources=_sources(kb, rule_ids)[0],
                 proposed_by=unique(recommended[tid].rules) if tid in recommended else (),
+                citations=_sources(kb, rule_ids)[1],
             )
         )
     return tuple(out)
@@ -257,6 +261,7 @@ def _left_out(kb: KnowledgeBase, proposals: Proposals) -> tuple[LeftOut, ...]:
                 rule_ids,
                 _sources(kb, rule_ids)[0],
                 (t.downtime_min, t.downtime_max),
+                _sources(kb, rule_ids)[1],
             )
         )
     return tuple(out)
@@ -268,7 +273,8 @@ def _alerts(kb: KnowledgeBase, alerts: dict[str, Proposal]) -> tuple[Alert, ...]
     out = []
     for aid, p in ordered:
         rule_ids = unique(p.rules)
-        out.append(Alert(aid, p.severity, merge_texts(p.texts), rule_ids, _sources(kb, rule_ids)[0]))
+        docs, refs = _sources(kb, rule_ids)
+        out.append(Alert(aid, p.severity, merge_texts(p.texts), rule_ids, docs, refs))
     return tuple(out)
 
 

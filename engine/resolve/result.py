@@ -7,7 +7,9 @@ renderer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..session.records import Consultation
@@ -42,6 +44,7 @@ class Avoidance:
     rules: tuple[str, ...]
     sources: tuple[str, ...]
     proposed_by: tuple[str, ...]  # rules that recommended it before the avoid won
+    citations: tuple[str, ...] = ()  # the sources with the section anchors the rules give
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Alert:
     text: str
     rules: tuple[str, ...]
     sources: tuple[str, ...]
+    citations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class LeftOut:
     rules: tuple[str, ...]
     sources: tuple[str, ...]
     downtime_days: tuple[float, float]
+    citations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ class Problem:
     rules: tuple[str, ...]
     sources: tuple[str, ...]
     ruled_out: tuple[RuledOut, ...] = ()
+    citations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,19 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """One entry of a plan's numbered reference list (see :mod:`.references`)."""
+
+    n: int
+    id: str  # a publication id or a source's name
+    title: str
+    confidence: str
+    kind: str  # what sort of work it is, when known
+    url: str
+    cited_as: tuple[str, ...]  # the citations (document#anchor) it stands for
+
+
+@dataclass(frozen=True)
 class KbInfo:
     name: str
     version: str
@@ -179,3 +198,17 @@ class Result:
     left_out: tuple[LeftOut, ...] = ()
     plan: Plan = field(default_factory=Plan)
     consultation: Consultation | None = field(default=None, compare=False, repr=False)
+    references: tuple[Reference, ...] = ()
+
+    def numbers(self, citations: Iterable[str]) -> tuple[int, ...]:
+        """The reference numbers that stand for these citations, in order."""
+        index = self._reference_index
+        return tuple(sorted({n for c in citations for n in index.get(c, ())}))
+
+    @cached_property
+    def _reference_index(self) -> dict[str, tuple[int, ...]]:
+        index: dict[str, list[int]] = {}
+        for ref in self.references:
+            for c in ref.cited_as:
+                index.setdefault(c, []).append(ref.n)
+        return {c: tuple(ns) for c, ns in index.items()}

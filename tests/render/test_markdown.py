@@ -37,7 +37,10 @@ def test_alerts_come_first_in_a_report(make_kb):
     root = make_kb(ALERT_RULES)
     text = render(consult(root, TWO_SITES)[0], load(root))
     assert text.index("## ") == text.index("## Alerts: act on these first")  # the first section
-    assert "- **URGENT:** stop now. _(sources: src.txt)_" in text
+    assert "- **URGENT:** stop now. [1]" in text
+    # sources are numbers into the list at the end; rule ids only with --explain
+    assert "## References\n\n- **[1]** A source. Confidence: medium.\n" in text
+    assert "(rules:" not in text
 
 
 def test_markdown_home_care_and_steps_first_say_why(run_cli):
@@ -45,3 +48,12 @@ def test_markdown_home_care_and_steps_first_say_why(run_cli):
     assert "- **Acne treatment comes first:** You have active breakouts:" in md
     retinoid = next(line for line in md.splitlines() if line.startswith("- **Retinoid**"))
     assert "_Why:_ " in retinoid and "_Caution:_ Ask your clinician" in retinoid
+
+
+def test_markdown_references_run_without_gaps_and_link_where_known(run_cli):
+    md = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--format", "markdown").out
+    listed = [line for line in md.splitlines() if line.startswith("- **[")]
+    assert [int(line[5 : line.index("]")]) for line in listed] == list(range(1, len(listed) + 1))
+    assert any("<https://" in line for line in listed)
+    assert "_9f831d32b1b93e3e.txt" not in md and "clinical-facts.md" not in md and "(rules:" not in md
+    assert "(rules:" in run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--format", "markdown", "--explain").out

@@ -38,7 +38,10 @@ SECTIONS = (
 def test_the_plan_runs_in_the_order_a_person_acts_and_fits_150_lines(run_cli):
     run = run_cli("consult", str(EXAMPLES / "mixed-facial-scars.yaml"))
     lines = run.out.splitlines()
-    assert len(lines) <= 150
+    # the plan fits 150 lines; the reference list under it is compact, at most 3 lines a work
+    assert lines.index("REFERENCES") <= 150
+    refs = lines[lines.index("REFERENCES") + 1 : -3]
+    assert len(refs) <= 3 * sum(line.startswith("  [") for line in refs)
     positions = [lines.index(h) for h in SECTIONS]
     assert positions == sorted(positions)
     assert lines[-2].startswith("Decision support, not a diagnosis")
@@ -135,3 +138,42 @@ def test_home_care_and_the_steps_first_say_why(run_cli):
     retinoid = next(item for item in items if item.startswith("Retinoid: "))
     assert "Why: " in retinoid and "Adapalene 0.1% is sold over the counter" in retinoid
     assert retinoid.index("Why: ") < retinoid.index("Caution: ")
+
+
+def test_sources_are_numbered_references_a_reader_can_look_up(run_cli):
+    out = run_cli("consult", str(EXAMPLES / "mixed-facial-scars.yaml"), "--width", "88").out
+    lines = out.splitlines()
+    # no file names of the knowledge base's documents, and no rule ids, in the plan itself
+    assert ".txt" not in out and ".md" not in out
+    assert "Rules:" not in out and "tca-cross" not in out
+    # each problem cites numbers, and the numbers run from 1 without gaps
+    assert "     Sources: [1-6]" in lines
+    listed = [int(line.split("]")[0][3:]) for line in lines if line.startswith("  [")]
+    assert listed == list(range(1, len(listed) + 1))
+    # the fact sheet is cited as the publications it names: Lee 2002 for TCA CROSS, with its weight
+    words = " ".join(out.split())
+    assert "Lee JB, Chung WG, Kwahck H, Lee KH. Focal treatment of acne scars with trichloroacetic acid" in words
+    assert "Case series, n=65, FST IV-V; confidence: medium." in words
+    assert "What Is an Ice Pick Scar and How to Remove It?" in words  # the article, by its title
+
+
+def test_rule_ids_appear_with_explain_only(run_cli):
+    plain = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--all").out
+    assert "Rules:" not in plain
+    explained = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--all", "--explain").out
+    assert "    Rules: pregnancy/" in explained  # under AVOID
+    assert "     Rules: " in explained  # under every option considered
+    # the numbers --all adds continue the plan's own, and the list prints each one it used
+    listed = [line for line in explained.splitlines() if line.startswith("  [")]
+    assert len(listed) > len([line for line in plain.splitlines() if line.startswith("  [")]) - 1
+
+
+def test_the_isotretinoin_alert_cites_the_2017_consensus_papers(run_cli, tmp_path):
+    patient = tmp_path / "p.yaml"
+    patient.write_text(
+        "patient: {isotretinoin_months_ago: 0}\nscars: [{type: boxcar, site: cheeks, count: 3, depth: shallow}]\n"
+    )
+    out = run_cli("consult", str(patient), "--width", "200").out
+    words = " ".join(out.split())
+    assert "Spring LK et al. Isotretinoin and timing of procedural interventions" in words
+    assert "Waldman A et al. ASDS Guidelines Task Force" in words

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -32,7 +33,7 @@ def test_replay_names_where_the_plans_differ(traces, kb):
     differences = replay(replace(trace, firings=kept), kb)
     # without its avoid, retinoid is recommended and scheduled: each change is named by its path
     paths = [d.split(": ")[0] for d in differences]
-    assert paths == sorted(paths)
+    assert paths == sorted(paths, key=lambda p: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", p)])
     assert {"avoid", "recommendations", "routine.how.retinoid"} <= set(paths)
     assert any(d.startswith("avoid: recorded ['") and ", replayed ['" in d for d in differences)
     assert "routine.how.retinoid: recorded None, replayed {'title': 'Retinoid" in "\n".join(differences)

@@ -130,3 +130,54 @@ def test_a_bound_treatment_id_reads_as_its_name_in_a_text(kb):
 def test_catalogue_names_are_loaded_and_the_short_name_comes_first(kb):
     assert kb.treatments["retinoid"].mentions == ("Retinoid", "tretinoin", "adapalene", "tazarotene")
     assert kb.treatments["tca_cross"].mentions == ("TCA CROSS",)  # no short name: the title
+
+
+SECTIONED = """\
+name: test-kb
+version: "1"
+disclaimer: Decision support only; a dermatologist decides.
+sources:
+  src.txt: {title: A source, confidence: medium}
+  sheet.md:
+    title: A digest
+    confidence: medium
+    sections:
+      T01: [P1, src.txt]
+publications:
+  P1: {title: "Author A. A paper. J 2002", confidence: medium-high, kind: "Trial, n=40"}
+"""
+
+
+def _cites(ref: str) -> str:
+    return ONE_RULE.replace("sources: [src.txt]", f"sources: [{ref}]")
+
+
+def test_a_digest_lists_its_sections_and_the_works_each_names(make_kb):
+    kb = load(make_kb(_cites("sheet.md#T01"), manifest=SECTIONED))
+    assert kb.sources["sheet.md"].sections == {"T01": ("P1", "src.txt")}
+    assert kb.publications["P1"].title == "Author A. A paper. J 2002"
+    assert (kb.publications["P1"].confidence, kb.publications["P1"].kind) == ("medium-high", "Trial, n=40")
+
+
+def test_a_section_the_digest_does_not_list_is_refused_with_a_did_you_mean(make_kb):
+    with pytest.raises(CicatrixError) as info:
+        load(make_kb(_cites("sheet.md#T0l"), manifest=SECTIONED))
+    message = str(info.value)
+    assert "rules.yaml:" in message
+    assert "section 'T0l' of 'sheet.md' is not listed under sources.sheet.md.sections" in message
+    assert "did you mean 'T01'?" in message
+
+
+def test_a_section_naming_an_unknown_work_is_refused_where_it_is_named(make_kb):
+    manifest = SECTIONED.replace("T01: [P1, src.txt]", "T01: [P2, src.txt]")
+    with pytest.raises(CicatrixError) as info:
+        load(make_kb(_cites("sheet.md#T01"), manifest=manifest))
+    message = str(info.value)
+    assert "kb.yaml:10:13: sources.sheet.md.sections.T01[0]: unknown publication 'P2'" in message
+
+
+def test_publication_grades_are_checked_by_the_schema(make_kb):
+    manifest = SECTIONED.replace("confidence: medium-high", "confidence: very high")
+    with pytest.raises(CicatrixError) as info:
+        load(make_kb(_cites("sheet.md#T01"), manifest=manifest))
+    assert "publications.P1.confidence" in str(info.value) or "'very high'" in str(info.value)

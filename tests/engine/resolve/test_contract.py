@@ -195,14 +195,19 @@ def test_alerts_are_in_the_json_before_the_plan(make_kb):
 
     out = to_dict(consult(make_kb(ALERT_RULES), TWO_SITES)[0])
     # extensions: the contract's earlier keys keep their order
-    assert list(out)[-3:] == ["alerts", "left_out", "plan"]
+    assert list(out)[-4:] == ["alerts", "left_out", "plan", "references"]
     assert out["alerts"][0] == {
         "id": "stop-now",
         "severity": "urgent",
         "text": "stop now.",
         "rules": ["urgent"],
         "sources": ["src.txt"],
+        "citations": ["src.txt"],
+        "references": [1],
     }
+    assert out["references"] == [
+        {"n": 1, "id": "src.txt", "title": "A source", "confidence": "medium", "cited_as": ["src.txt"]}
+    ]
 
 
 def test_a_plan_without_alerts_says_so_with_an_empty_list(kb, session):

@@ -192,8 +192,10 @@ def test_avoidances_follow_the_catalogue_and_name_who_proposed_them(small):
     assert "delta" not in by_id(result)
     # "never" was avoided first, but delta comes before it in the catalogue
     assert result.avoid == (
-        Avoidance("delta", "Delta", "not with boxcars.", ("no-delta",), ("src.txt",), ("delta-proposed",)),
-        Avoidance("never", "Never", "never on skin.", ("no-never",), ("other.txt",), ()),
+        Avoidance(
+            "delta", "Delta", "not with boxcars.", ("no-delta",), ("src.txt",), ("delta-proposed",), ("src.txt#four",)
+        ),
+        Avoidance("never", "Never", "never on skin.", ("no-never",), ("other.txt",), (), ("other.txt",)),
     )
     assert [f.rule for f in result.consultation.firings].index("no-never") < [
         f.rule for f in result.consultation.firings
