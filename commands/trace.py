@@ -1,4 +1,4 @@
-"""``cicatrix trace``: replay and question a saved consultation (show, how, why-not, replay)."""
+"""``cicatrix trace``: replay and question a saved consultation (show, how, why-not, graph, replay)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def group() -> None:
       cicatrix trace how t.json tca_cross
       cicatrix trace how t.json problem-1
       cicatrix trace why-not t.json ablative_fractional_laser
+      cicatrix trace graph t.json tca_cross
     """
 
 
@@ -109,6 +110,53 @@ def why_not(trace_file: Path, treatment: str, width: int | None) -> int:
     from ..render.tree import render
 
     page(render(why_not_tree(read(trace_file), treatment), width=width or text_width()))
+    return 0
+
+
+@group.command("graph")
+@TRACE
+@click.argument("conclusion", metavar="[ID]", required=False, shell_complete=completion.treatments)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "svg"]),
+    default="mermaid",
+    show_default=True,
+    help="svg needs Graphviz's dot on the PATH.",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Write to FILE (atomically; - is standard output) instead of standard output.",
+)
+def graph(trace_file: Path, conclusion: str | None, fmt: str, output: str | None) -> int:
+    """The firings that led to the plan, drawn: patient facts -> firings -> derived facts -> conclusions.
+
+    Each fact and each firing is drawn once, however many conclusions rest on it.
+    With ID (a recommendation, an avoided or left-out treatment, an alert or a
+    fact id, as for `trace how`), only what led to it.
+
+    \b
+    Examples:
+      cicatrix trace graph t.json > plan.mmd
+      cicatrix trace graph t.json tca_cross
+      cicatrix trace graph t.json --format svg -o plan.svg   (needs Graphviz)
+    """
+    from ..engine.common.files import write_atomically
+    from ..engine.explain.derivation import derivation
+    from ..engine.explain.tracefile import read
+    from ..render.graph import draw, mermaid_warning
+
+    drawing = derivation(read(trace_file), conclusion)
+    drawn = draw(drawing, fmt, name=trace_file.name)
+    warning = mermaid_warning(drawing, "give one conclusion's ID") if fmt == "mermaid" else None
+    if warning:
+        click.echo(f"cicatrix: warning: {warning}", err=True)
+    if output is None:
+        click.echo(drawn, nl=False)
+    else:
+        write_atomically(output, drawn)
     return 0
 
 

@@ -1,8 +1,12 @@
-"""``cicatrix kb graph``: the rule dependency graph as Graphviz dot or Mermaid."""
+"""``cicatrix kb graph``: the rule dependency graph as Graphviz DOT, Mermaid or SVG.
+
+The whole graph of a real knowledge base is too large to read, so a focus on a
+treatment or a rule, with a depth in hops, cuts out the part a person is asking
+about.
+"""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
@@ -10,77 +14,89 @@ import click
 from .. import completion
 from ..options import kb_option
 
-
-def _node(name: str) -> str:
-    return re.sub(r"[^0-9A-Za-z_]", "_", name)
+DEFAULT_DEPTH = 2  # around a treatment: the rules that conclude it and what those rules read
 
 
 @click.command("graph")
-@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["dot", "mermaid", "svg"]),
+    default="dot",
+    show_default=True,
+    help="svg needs Graphviz's dot on the PATH.",
+)
 @click.option(
     "--treatment",
+    metavar="ID",
     shell_complete=completion.treatments,
-    help="Only the part of the graph that leads to this treatment.",
+    help="Focus on this treatment (and the combinations it is part of): every rule that recommends, "
+    "avoids, cautions or leaves it out, directly or by a tag, and their neighbours.",
+)
+@click.option("--rule", "rule_id", metavar="RULE", shell_complete=completion.rules, help="Focus on this rule.")
+@click.option(
+    "--depth",
+    metavar="N",
+    type=click.IntRange(min=1),
+    help=f"With a focus: how many hops from it, upstream and downstream [default: {DEFAULT_DEPTH}].",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Write to FILE (atomically; - is standard output) instead of standard output.",
 )
 @kb_option
-def graph(fmt: str, treatment: str | None, kb_dir: Path | None) -> int:
-    """Rules -> derived facts -> rules, and rules -> treatments they recommend, avoid or combine.
+def graph(
+    fmt: str, treatment: str | None, rule_id: str | None, depth: int | None, output: str | None, kb_dir: Path | None
+) -> int:
+    """Rules -> derived facts -> rules, and rules -> the treatments they recommend, avoid, caution or leave out.
+
+    A rule that acts on every treatment with a tag is drawn with an edge to each
+    treatment carrying it. Treatments lead on to the rules that react to their
+    being recommended or avoided.
 
     \b
-    Render with:  cicatrix kb graph | dot -Tsvg > rules.svg
-          or:     cicatrix kb graph --format mermaid   (paste into any Mermaid viewer)
+    Examples:
+      cicatrix kb graph --treatment retinoid --format mermaid
+      cicatrix kb graph --rule ice-pick/tca-cross --depth 1
+      cicatrix kb graph --treatment tca_cross --format svg -o tca.svg   (needs Graphviz)
+      cicatrix kb graph | dot -Tsvg > rules.svg
     """
-    from ...engine.authoring.dependencies import build
+    from ...engine.authoring.rulegraph import build, rule_key, treatment_key
+    from ...engine.common.errors import CicatrixError, Problem, did_you_mean
+    from ...engine.common.files import write_atomically
     from ...engine.knowledge.loader import load
+    from ...render.graph import draw, mermaid_warning
 
     kb = load(kb_dir)
-    if treatment and treatment not in kb.treatments:
-        from ...engine.common.errors import CicatrixError, did_you_mean
-
-        raise CicatrixError.about(
-            "", f"--treatment: unknown treatment id {treatment!r}" + did_you_mean(treatment, kb.treatments)
-        )
-    g = build(kb)
-    keep = {r.id for r in kb.rules}
-    if treatment:
-        keep = {rid for rid, items in g.concludes.items() if any(treatment in t.split("+") for _, t in items)}
-        frontier = list(keep)
-        while frontier:
-            rid = frontier.pop()
-            for parent in g.fed_by[rid]:
-                if parent not in keep:
-                    keep.add(parent)
-                    frontier.append(parent)
-    edges: list[tuple[str, str, str]] = []
-    nodes: dict[str, str] = {}
-    for rule in kb.rules:
-        if rule.id not in keep:
-            continue
-        nodes[rule.id] = "rule"
-        for fact in g.asserts[rule.id]:
-            nodes[fact] = "fact"
-            edges.append((rule.id, fact, "asserts"))
-            for other in g.feeds[rule.id]:
-                if other in keep and any(p.template == fact.split(":")[0] for p in kb.rule(other).when):
-                    edges.append((fact, other, "matched by"))
-        for kind, target in g.concludes[rule.id]:
-            if treatment and treatment not in target.split("+"):
-                continue
-            nodes[target] = "treatment"
-            edges.append((rule.id, target, kind))
-    edges = list(dict.fromkeys(edges))
-    if fmt == "dot":
-        shape = {"rule": "box", "fact": "ellipse", "treatment": "doubleoctagon"}
-        lines = ["digraph kb {", "  rankdir=LR;"]
-        lines += [f'  {_node(n)} [label="{n}", shape={shape[k]}];' for n, k in nodes.items()]
-        lines += [f'  {_node(a)} -> {_node(b)} [label="{label}"];' for a, b, label in edges]
-        lines.append("}")
+    problems = []
+    if treatment is not None and treatment not in kb.treatments:
+        message = f"unknown treatment id {treatment!r}" + did_you_mean(treatment, kb.treatments)
+        problems.append(Problem("", None, None, "--treatment", message))
+    if rule_id is not None and rule_id not in {r.id for r in kb.rules}:
+        message = f"unknown rule id {rule_id!r}" + did_you_mean(rule_id, [r.id for r in kb.rules])
+        problems.append(Problem("", None, None, "--rule", message))
+    if depth is not None and treatment is None and rule_id is None:
+        problems.append(Problem("", None, None, "--depth", "needs a focus: give --treatment ID or --rule RULE"))
+    if problems:
+        raise CicatrixError(problems)
+    picture = build(kb)
+    focus = []
+    if treatment is not None:
+        focus.append(treatment_key(treatment))
+    if rule_id is not None:
+        focus.append(rule_key(rule_id))
+    if focus:
+        picture = picture.around(focus, depth or DEFAULT_DEPTH)
+    text = draw(picture, fmt, name=kb.name)
+    warning = mermaid_warning(picture, "--treatment ID or --rule RULE") if fmt == "mermaid" else None
+    if warning:
+        click.echo(f"cicatrix: warning: {warning}", err=True)
+    if output is None:
+        click.echo(text, nl=False)
     else:
-        shape = {"rule": ('["', '"]'), "fact": ('(["', '"])'), "treatment": ('{{"', '"}}')}
-        lines = ["flowchart LR"]
-        lines += [f"  {_node(n)}{shape[k][0]}{n}{shape[k][1]}" for n, k in nodes.items()]
-        lines += [f"  {_node(a)} -->|{label}| {_node(b)}" for a, b, label in edges]
-    click.echo("\n".join(lines))
+        write_atomically(output, text)
     return 0
 
 

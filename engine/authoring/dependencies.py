@@ -2,7 +2,9 @@
 
 Rule A feeds rule B when a fact A asserts (or a recommend/avoid A concludes)
 could match one of B's patterns. ``kb show``, ``kb graph`` and ``kb lint``'s cycle
-check all read this one graph.
+check all read this one graph. :func:`targets` says which catalogue entries an
+action can conclude when it names a variable (every entry with some property)
+rather than one entry.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..knowledge.constraints import holds
-from ..knowledge.model import Action, KnowledgeBase, Pattern, Rule, Var
+from ..knowledge.model import Action, KnowledgeBase, Pattern, Rule, Var, catalogue_fact
 
 
 def could_match(pattern: Pattern, template: str, values: Mapping[str, Any]) -> bool:
@@ -49,7 +51,8 @@ class Graph:
     asserts: dict[str, tuple[str, ...]]  # rule id -> "template:kind" labels of derived facts
 
 
-def _fact_label(template: str, values: Mapping[str, Any]) -> str:
+def fact_label(template: str, values: Mapping[str, Any]) -> str:
+    """``template:kind`` for a derived fact, the one word that tells its kinds apart; else the template."""
     kind = values.get("kind", values.get("value", values.get("treatment")))
     return f"{template}:{kind}" if kind is not None and not isinstance(kind, Var) else template
 
@@ -72,7 +75,7 @@ def build(kb: KnowledgeBase) -> Graph:
             if fact is None:
                 continue
             if action.kind == "assert":
-                asserts[rule.id].append(_fact_label(*fact))
+                asserts[rule.id].append(fact_label(*fact))
             for other in kb.rules:
                 if any(could_match(p, *fact) for p in other.patterns):
                     feeds[rule.id].add(other.id)
@@ -101,3 +104,54 @@ def reads(rule: Rule) -> tuple[str, ...]:
             out.append(p.template)
         out.extend(f"{p.template}.{c.field}" for c in p.constraints)
     return tuple(dict.fromkeys(out))
+
+
+def candidates(kb: KnowledgeBase, rule: Rule, var: Var) -> tuple[str, ...] | None:
+    """The catalogue ids a variable of ``rule`` can hold, in catalogue order; ``None`` if nothing narrows it.
+
+    A rule that acts on "every entry with this property" binds a variable from a
+    pattern on a built-in template whose field holds catalogue ids (the catalogue's
+    own facts, or the facts recommend and avoid assert) and tests the entry there.
+    Every such pattern of the rule's ``when`` must hold, so the answer is the entries
+    all of them could match: the concrete targets a picture draws and a per-entry
+    view must not miss. ``None`` when no pattern tests the variable this way.
+    """
+    found: set[str] | None = None
+    for pattern in rule.when:
+        for c in pattern.constraints:
+            if not any(t.op in ("eq", "bind") and t.value == var for t in c.tests):
+                continue
+            ids = _entries_matching(kb, pattern, c.field)
+            if ids is not None:
+                found = ids if found is None else found & ids
+    if found is None:
+        return None
+    return tuple(tid for tid in kb.treatments if tid in found)
+
+
+def _entries_matching(kb: KnowledgeBase, pattern: Pattern, field: str) -> set[str] | None:
+    """The catalogue ids a fact matching ``pattern`` can hold in ``field``, or ``None`` if it holds no such id."""
+    template = kb.templates[pattern.template]
+    spec = template.fields.get(field)
+    if not template.builtin or spec is None or spec.allowed is None or not set(spec.allowed) <= set(kb.treatments):
+        return None
+    if field == "id":  # the catalogue's own facts: test the whole entry (kind, tags, cost ...)
+        return {
+            tid for tid in spec.allowed if could_match(pattern, pattern.template, catalogue_fact(kb.treatments[tid]))
+        }
+    return {tid for tid in spec.allowed if could_match(pattern, pattern.template, {field: tid})}
+
+
+def targets(kb: KnowledgeBase, rule: Rule, action: Action) -> tuple[str, ...]:
+    """The catalogue ids ``action`` can conclude: its literal target, or every entry its variable can hold.
+
+    A variable nothing narrows could hold any entry, so it stands for the whole
+    catalogue: a view of what can strike an entry out must over-approximate,
+    never miss a rule.
+    """
+    if action.target is None:
+        return ()
+    if not isinstance(action.target, Var):
+        return (str(action.target),)
+    found = candidates(kb, rule, action.target)
+    return tuple(kb.treatments) if found is None else found

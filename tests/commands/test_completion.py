@@ -35,6 +35,10 @@ def test_rule_and_treatment_ids_complete():
     assert "ice-pick/tca-cross" in rules and all(r.startswith("ice-pick/") for r in rules)
     assert complete("trace", "why-not", "t.json", "tca") == ["tca_cross"]
     assert "microneedling" in complete("kb", "list", "--treatment", "micro")
+    graph_rules = complete("kb", "graph", "--rule", "ice-pick/")
+    assert "ice-pick/tca-cross" in graph_rules and all(r.startswith("ice-pick/") for r in graph_rules)
+    assert complete("kb", "graph", "--treatment", "tca") == ["tca_cross"]
+    assert complete("trace", "graph", "t.json", "tca") == ["tca_cross"]
 
 
 def test_completion_of_a_broken_knowledge_base_offers_nothing_and_stays_quiet(tmp_path):

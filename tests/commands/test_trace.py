@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 
 import pytest
 
@@ -188,7 +190,9 @@ DAMAGED = {  # what the issue found crashing, and the place each is reported at
 }
 
 
-@pytest.mark.parametrize("command", [("show",), ("how", "tca_cross"), ("why-not", "punch_excision"), ("replay",)])
+@pytest.mark.parametrize(
+    "command", [("show",), ("how", "tca_cross"), ("why-not", "punch_excision"), ("replay",), ("graph",)]
+)
 @pytest.mark.parametrize("damage", sorted(DAMAGED))
 def test_damaged_traces_are_located_refusals(run_cli, trace_file, tmp_path, command, damage):
     change, expected = DAMAGED[damage]
@@ -201,7 +205,9 @@ def test_damaged_traces_are_located_refusals(run_cli, trace_file, tmp_path, comm
     assert line.isdigit() and column.isdigit(), run.err
 
 
-@pytest.mark.parametrize("command", [("show",), ("how", "problem-1"), ("why-not", "tca_cross"), ("replay",)])
+@pytest.mark.parametrize(
+    "command", [("show",), ("how", "problem-1"), ("why-not", "tca_cross"), ("replay",), ("graph", "tca_cross")]
+)
 def test_damaged_bytes_are_located_refusals(run_cli, trace_file, tmp_path, command):
     text = trace_file.read_bytes()
     for name, content, expected in (
@@ -240,3 +246,87 @@ def test_a_patient_file_given_as_a_trace_is_named_for_what_it_is(run_cli, exampl
     run = run_cli("trace", command, path)
     assert run.code == 2 and "Traceback" not in run.err
     assert f"{path}: this looks like a patient file, not a trace: consult it with `cicatrix consult {path}`" in run.err
+
+
+# --- trace graph: the firings behind the plan, drawn --------------------------------------------
+
+GRAPH_NODE = re.compile(r'^  (n_\w+)\S*?"([^"]*)"')
+GRAPH_EDGE = re.compile(r'^  (n_\w+) -(?:->|\.->)\|"([^"]*)"\| (n_\w+)$')
+
+
+def _mermaid(text):
+    """(id -> label, {(source label, edge label, target label)}) of a Mermaid flowchart."""
+    lines = text.splitlines()
+    assert lines[0] == "flowchart LR"
+    labels = {m.group(1): m.group(2) for line in lines if (m := GRAPH_NODE.match(line)) and not GRAPH_EDGE.match(line)}
+    edges = {(labels[m.group(1)], m.group(2), labels[m.group(3)]) for line in lines if (m := GRAPH_EDGE.match(line))}
+    return labels, edges
+
+
+def test_cli_graph_of_the_whole_plan(run_cli, trace_file):
+    run = run_cli("trace", "graph", str(trace_file))
+    assert run.code == 0 and run.err == ""
+    labels, edges = _mermaid(run.out)
+    plan = json.loads(trace_file.read_text())["result"]
+    for rec in plan["recommendations"]:
+        assert f"{rec['id']}<br/>recommended, rank {rec['rank']}" in labels.values()
+    assert any(label.startswith("scar-1<br/>type ice pick, site cheeks") for label in labels.values())
+    assert (
+        "profile/deep-narrow<br/>firing #35;16",
+        "asserts",
+        "finding-6<br/>kind deep, narrow scars, site cheeks",
+    ) in edges
+    assert run_cli("trace", "graph", str(trace_file)).out == run.out  # deterministic
+
+
+def test_cli_graph_of_one_conclusion(run_cli, trace_file):
+    run = run_cli("trace", "graph", str(trace_file), "tca_cross")
+    assert run.code == 0
+    labels, edges = _mermaid(run.out)
+    assert sorted(labels.values()) == [
+        "finding-6<br/>kind deep, narrow scars, site cheeks",
+        "ice-pick/tca-cross<br/>firing #35;37",
+        "profile/deep-narrow<br/>firing #35;16",
+        "scar-1<br/>type ice pick, site cheeks, count 8, depth deep,<br/>width 1.5 mm",  # wrapped
+        "tca_cross<br/>recommended, rank 1",
+    ]
+    assert ("ice-pick/tca-cross<br/>firing #35;37", "recommend", "tca_cross<br/>recommended, rank 1") in edges
+    assert len(labels) < len(_mermaid(run_cli("trace", "graph", str(trace_file)).out)[0])
+    run = run_cli("trace", "graph", str(trace_file), "tca_cross", "--format", "dot")
+    assert run.code == 0 and run.out.startswith('digraph "t.json" {')
+    assert '[label="tca_cross\\nrecommended, rank 1", shape=doubleoctagon, tooltip="TCA CROSS", penwidth=3];' in run.out
+
+
+def test_cli_graph_refuses_what_it_cannot_draw(run_cli, trace_file):
+    run = run_cli("trace", "graph", str(trace_file), "tca_cros")
+    assert run.code == 2 and "did you mean 'tca_cross'" in run.err and "Traceback" not in run.err
+    run = run_cli("trace", "graph", str(trace_file), "problem-1")
+    assert (
+        run.code == 2 and "'problem-1' is a problem of the plan, not a conclusion; draw one of its options" in run.err
+    )
+    run = run_cli("trace", "graph", str(trace_file.with_name("missing.json")))
+    assert run.code == 2 and "missing.json" in run.err
+    run = run_cli("trace", "graph", str(trace_file), "--format", "png")
+    assert run.code == 2 and "'png' is not one of 'mermaid', 'dot', 'svg'" in run.err
+
+
+def test_cli_graph_of_a_version_1_trace(run_cli, trace_file, tmp_path):
+    old = _version_1(trace_file, tmp_path)
+    run = run_cli("trace", "graph", str(old), "tca_cross")
+    assert run.code == 0, run.err
+    assert run.out == run_cli("trace", "graph", str(trace_file), "tca_cross").out
+
+
+def test_cli_graph_to_a_file_and_as_svg(run_cli, trace_file, tmp_path, monkeypatch):
+    out = tmp_path / "g.dot"
+    run = run_cli("trace", "graph", str(trace_file), "tca_cross", "--format", "dot", "-o", str(out))
+    assert run.code == 0 and run.out == "" and out.read_text().startswith("digraph")
+    if shutil.which("dot") is not None:
+        svg = tmp_path / "g.svg"
+        run = run_cli("trace", "graph", str(trace_file), "tca_cross", "--format", "svg", "-o", str(svg))
+        assert run.code == 0, run.err
+        assert "<svg" in svg.read_text() and "ice&#45;pick/tca&#45;cross" in svg.read_text()
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot on it
+    run = run_cli("trace", "graph", str(trace_file), "--format", "svg", "-o", str(tmp_path / "none.svg"))
+    assert run.code == 2 and "Graphviz's dot was not found on PATH; install graphviz" in run.err
+    assert not (tmp_path / "none.svg").exists() and "Traceback" not in run.err

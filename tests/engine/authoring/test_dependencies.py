@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cicatrix.engine.authoring.dependencies import build, could_match, produced, reads
+from cicatrix.engine.authoring.dependencies import build, candidates, could_match, produced, reads, targets
 from cicatrix.engine.knowledge.loader import load
 from cicatrix.engine.knowledge.model import Action, FieldConstraint, Pattern, Var, Where
 from cicatrix.engine.knowledge.model import Test as Check
@@ -177,10 +177,10 @@ def test_every_rule_has_an_entry_in_rule_order(graph):
 
 def test_the_bundled_kb_graph_is_consistent(kb):
     g = build(kb)
-    for rid, targets in g.feeds.items():
-        for other in targets:
+    for rid, fed in g.feeds.items():
+        for other in fed:
             assert rid in g.fed_by[other]
-        assert set(g.derives_for[rid]) <= set(targets)
+        assert set(g.derives_for[rid]) <= set(fed)
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -206,3 +206,86 @@ def test_reads_a_bare_pattern_as_its_template(make_kb):
         )
     )
     assert reads(kb.rule("r")) == ("patient", "scar.type", "scar.site")
+
+
+# --- candidates and targets: what a variable target can be -----------------------------------
+
+BY_TAG = """\
+- id: by-tag
+  title: avoid every elective entry
+  when: [{patient: {pregnant: true}}, {treatment: {id: $t, tags: {contains: elective}}}]
+  then: [{avoid: $t, reason: not now}]
+  sources: [src.txt]
+- id: by-kind
+  title: caution every home-care entry
+  when: [{treatment: {id: $t, kind: home_care}}]
+  then: [{caution: $t, text: gently}]
+  sources: [src.txt]
+- id: recommended-and-tagged
+  title: the recommended elective entries
+  when: [{recommend: {treatment: $t}}, {treatment: {id: $t, tags: {contains: elective}}}]
+  then: [{caution: $t, text: careful}]
+  sources: [src.txt]
+- id: recommended-only
+  title: whatever is recommended
+  when: [{recommend: {treatment: $t}}]
+  then: [{caution: $t, text: anything}]
+  sources: [src.txt]
+- id: literal
+  title: one entry by name
+  when: [{patient: {pregnant: true}}]
+  then: [{avoid: gamma, reason: not gamma}]
+  sources: [src.txt]
+"""
+
+
+@pytest.fixture
+def tagged(make_kb):
+    return load(make_kb(BY_TAG, templates=TEMPLATES))
+
+
+def test_a_variable_bound_from_the_catalogue_holds_the_entries_its_tests_reach(tagged):
+    assert candidates(tagged, tagged.rule("by-tag"), Var("t")) == ("alpha", "beta")
+    assert candidates(tagged, tagged.rule("by-kind"), Var("t")) == ("gamma", "delta")
+    # bound from a recommendation and narrowed by the catalogue: every pattern must hold
+    assert candidates(tagged, tagged.rule("recommended-and-tagged"), Var("t")) == ("alpha", "beta")
+
+
+def test_a_variable_only_a_recommendation_binds_could_be_any_entry(tagged):
+    rule = tagged.rule("recommended-only")
+    assert candidates(tagged, rule, Var("t")) == tuple(tagged.treatments)
+    assert candidates(tagged, rule, Var("nothing")) is None
+
+
+def test_targets_are_literal_or_resolved(tagged):
+    def first(rule_id):
+        rule = tagged.rule(rule_id)
+        return targets(tagged, rule, rule.then[0])
+
+    assert first("literal") == ("gamma",)
+    assert first("by-tag") == ("alpha", "beta")
+    assert first("recommended-only") == tuple(tagged.treatments)  # never miss one: over-approximate
+    assert targets(tagged, tagged.rule("literal"), Action("note", text="x")) == ()
+
+
+def test_every_tag_based_avoid_of_the_bundled_kb_reaches_exactly_the_tagged_entries(kb):
+    found = 0
+    for rule in kb.rules:
+        for action in rule.then:
+            if action.kind != "avoid" or not isinstance(action.target, Var):
+                continue
+            tags = [
+                t.value
+                for p in rule.when
+                if p.template == "treatment"
+                for c in p.constraints
+                if c.field == "tags"
+                for t in c.tests
+                if t.op == "contains"
+            ]
+            if not tags:
+                continue
+            found += 1
+            expected = tuple(tid for tid, t in kb.treatments.items() if all(tag in t.tags for tag in tags))
+            assert targets(kb, rule, action) == expected, rule.id
+    assert found >= 10  # the bundled knowledge base strikes out by tag in many places
