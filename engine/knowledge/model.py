@@ -129,6 +129,8 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class Template:
+    """A fact template, like CLIPS ``deftemplate``: the fields a fact of this kind may carry."""
+
     name: str
     description: str
     fields: Mapping[str, FieldSpec]
@@ -181,6 +183,8 @@ class CourseSpec(NamedTuple):
 
 @dataclass(frozen=True)
 class Treatment:
+    """One catalogue entry: what the plan says about an option, and the values rules match on."""
+
     id: str
     title: str
     kind: str
@@ -241,12 +245,16 @@ class Test:
 
 @dataclass(frozen=True)
 class FieldConstraint:
+    """The tests one pattern puts on one field, kept together so lint and the compiler read them alike."""
+
     field: str
     tests: tuple[Test, ...]
 
 
 @dataclass(frozen=True)
 class Pattern:
+    """One condition of a rule: a template and the constraints on its fields."""
+
     template: str
     constraints: tuple[FieldConstraint, ...]
     negated: bool
@@ -267,6 +275,8 @@ SEVERITIES = ("urgent", "warning")  # of an alert, most pressing first
 
 @dataclass(frozen=True)
 class Action:
+    """One thing a rule does when it fires; the resolver, not the rule, decides what it means for the plan."""
+
     kind: str
     target: str | Var | None = None  # treatment id for recommend/avoid/caution
     text: str = ""  # explain / reason / rationale / caution text / note text
@@ -285,6 +295,8 @@ class Action:
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule as written, validated: the compiler turns it into an engine rule, lint and explanations read it."""
+
     id: str
     title: str
     salience: int
@@ -302,6 +314,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class SourceDoc:
+    """A document rules may cite, declared once in ``kb.yaml`` so a citation cannot rot."""
+
     id: str
     title: str
     confidence: str
@@ -412,6 +426,8 @@ class PlanSpec:
 
 @dataclass(frozen=True)
 class KnowledgeBase:
+    """Everything loaded from one knowledge-base folder; immutable, so one load serves many consultations."""
+
     name: str
     version: str
     description: str

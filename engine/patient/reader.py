@@ -32,6 +32,8 @@ class InputFact:
 
 @dataclass(frozen=True)
 class PatientInput:
+    """A validated patient file: the normalised data and the facts a session declares."""
+
     source: str
     normalised: dict[str, Any]
     facts: tuple[InputFact, ...]

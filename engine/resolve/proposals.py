@@ -30,6 +30,8 @@ class Proposal:
 
 @dataclass
 class Proposals:
+    """What the standing firings proposed, grouped by kind, before resolution decides."""
+
     recommended: dict[str, Proposal] = field(default_factory=dict)
     combinations: dict[str, Proposal] = field(default_factory=dict)
     avoided: dict[str, Proposal] = field(default_factory=dict)

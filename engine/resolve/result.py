@@ -17,6 +17,8 @@ from ..session.records import Consultation
 
 @dataclass(frozen=True)
 class Recommendation:
+    """An option the plan allows, with every rule and source behind it."""
+
     id: str
     title: str
     kind: str
@@ -38,6 +40,8 @@ class Recommendation:
 
 @dataclass(frozen=True)
 class Avoidance:
+    """An option that is unsafe or never to be done for this person, and why."""
+
     id: str
     title: str
     reason: str
@@ -84,6 +88,8 @@ class DroppedCombination:
 
 @dataclass(frozen=True)
 class RoutineStep:
+    """How to use one home-care item, and where it goes."""
+
     id: str
     title: str
     how: str
@@ -92,6 +98,8 @@ class RoutineStep:
 
 @dataclass(frozen=True)
 class Routine:
+    """The week of home care: the morning order and each evening's steps."""
+
     morning: tuple[str, ...]
     evening: dict[str, tuple[str, ...]]
     steps: dict[str, RoutineStep]  # how to use each item named in the routine
@@ -132,6 +140,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class CourseItem:
+    """One option in the course, with its weeks and sessions."""
+
     id: str
     title: str
     problem: str | None
@@ -146,6 +156,8 @@ class CourseItem:
 
 @dataclass(frozen=True)
 class CoursePhase:
+    """A stretch of the course whose items share a purpose and a start."""
+
     number: int
     id: str
     title: str
@@ -156,6 +168,8 @@ class CoursePhase:
 
 @dataclass(frozen=True)
 class Plan:
+    """What a person acts on: where to start, the problems, the course and when to re-assess."""
+
     summary: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
     course: tuple[CoursePhase, ...] = ()
@@ -179,6 +193,8 @@ class Reference:
 
 @dataclass(frozen=True)
 class KbInfo:
+    """Which knowledge base made a plan, so a plan can be traced to the exact rules."""
+
     name: str
     version: str
     digest: str
@@ -186,6 +202,8 @@ class KbInfo:
 
 @dataclass(frozen=True)
 class Result:
+    """The whole resolved consultation, as every renderer and the JSON contract receive it."""
+
     kb: KbInfo
     patient: dict[str, Any]
     recommendations: tuple[Recommendation, ...]

@@ -47,6 +47,8 @@ class ActionRecord:
 
 @dataclass(frozen=True)
 class Firing:
+    """One rule firing as recorded: enough to explain it and to resolve the plan again."""
+
     seq: int
     rule: str
     salience: int

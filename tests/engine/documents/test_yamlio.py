@@ -5,10 +5,9 @@ other than plain data and syntax errors are located problems."""
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from cicatrix.engine.common.errors import CicatrixError, Problem
-from cicatrix.engine.documents.yamlio import Document, Mark, format_path, parse, read, syntax_problem
+from cicatrix.engine.documents.yamlio import Document, Mark, format_path, parse, parse_json, read
 
 TEXT = """\
 name: test
@@ -182,25 +181,6 @@ def test_an_unreadable_character_is_bad_yaml_without_a_place():
     assert problem.message.startswith("not valid YAML: ") and "control characters are not allowed" in problem.message
 
 
-def _mark(line: int, column: int) -> yaml.Mark:
-    return yaml.Mark("f", 0, line, column, None, None)
-
-
-def test_syntax_problem_words_and_places():
-    both = yaml.MarkedYAMLError("while parsing", _mark(0, 0), "found junk", _mark(4, 2))
-    assert syntax_problem(both, "f.yaml") == Problem("f.yaml", 5, 3, "", "not valid YAML: found junk (while parsing)")
-    problem_only = yaml.MarkedYAMLError(None, None, "found junk", _mark(1, 0))
-    assert syntax_problem(problem_only, "f.yaml") == Problem("f.yaml", 2, 1, "", "not valid YAML: found junk")
-    # without a problem mark, the context's place is used
-    context_only = yaml.MarkedYAMLError("while scanning", _mark(6, 9), None, None)
-    assert syntax_problem(context_only, "f.yaml") == Problem("f.yaml", 7, 10, "", "not valid YAML: while scanning")
-    nothing = yaml.MarkedYAMLError()
-    assert syntax_problem(nothing, "f.yaml") == Problem("f.yaml", None, None, "", "not valid YAML: malformed YAML")
-
-
-# --- read() ----------------------------------------------------------------------------
-
-
 def read_problem(path, **kwargs) -> Problem:
     with pytest.raises(CicatrixError) as caught:
         read(path, **kwargs)
@@ -315,3 +295,26 @@ def test_json_files_are_read_as_json_with_positions(tmp_path):
     doc = read(path)
     assert doc.data == {"a": 10.0, "b": [150.0]}
     assert doc.mark(("b", 0)) is not None and doc.mark(("b", 0)).line == 3
+
+
+def test_a_json_document_reads_positions_only_when_asked():
+    doc = parse_json('{"a": [1,\n  {"b": 2}]}', "p.json")
+    assert doc.data == {"a": [1, {"b": 2}]}
+    assert "_marks" in vars(doc) and vars(doc)["_marks"] is None  # nothing read yet
+    assert doc.mark(("a", 1, "b")) == Mark(2, 9)
+    assert doc.problem(("a", 1, "b"), "wrong").line == 2
+
+
+def test_a_valid_json_file_never_imports_pyyaml(tmp_path):
+    """Cold start: a JSON patient file pays for PyYAML only when a message needs a position."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "p.json"
+    path.write_text('{"scars": [{"type": "boxcar"}]}')
+    code = (
+        "import sys; from pathlib import Path; from cicatrix.engine.documents.yamlio import read; "
+        f"d = read(Path({str(path)!r})); print(d.data['scars'][0]['type'], 'yaml' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out == "boxcar False\n"
