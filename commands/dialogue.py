@@ -8,17 +8,22 @@ Special answers work at every prompt: ``?``/``help``, ``why`` (``why ids``),
 
 The interview talks on standard error; standard output carries the plan alone,
 so ``cicatrix consult --format json > plan.json`` shows the questions and writes
-only the plan. On a terminal the answer is read with readline (when Python has
-it), so the arrow keys edit the line and recall earlier answers.
+only the plan. When standard error is redirected too (``2> log.txt``) while a
+person answers at a terminal, the interview talks on the controlling terminal
+(``/dev/tty``) instead, so the questions are still seen. On a terminal the answer
+is read with readline (when Python has it), so the arrow keys edit the line and
+recall earlier answers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
 import textwrap
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 
 import click
 
@@ -36,24 +41,73 @@ class Quit(Exception):
 MAX_WIDTH = 100
 
 
+# Where the interview talks while it runs (see ``talking``); None: standard error.
+_screen: IO[str] | None = None
+
+
+def screen() -> IO[str]:
+    """The stream the interview talks on: standard error, or the terminal ``talking`` opened."""
+    return _screen if _screen is not None else sys.stderr
+
+
+@contextlib.contextmanager
+def talking() -> Iterator[IO[str]]:
+    """Talk on standard error, or on the controlling terminal when only it can reach the person.
+
+    A person answering at a terminal (standard input is one) whose standard error
+    is redirected (``2> log.txt``) would otherwise see no question at all: then the
+    interview opens ``/dev/tty`` and talks there. Without a controlling terminal
+    (a cron job, a pipe, Windows) or when standard error is a terminal, nothing changes.
+    Nested, it keeps the screen already chosen (a command may wrap the interview and
+    its own last words in one ``talking``).
+    """
+    global _screen
+    if _screen is not None:
+        yield _screen
+        return
+    terminal = None
+    if _isatty(sys.stdin) and not _isatty(sys.stderr):
+        terminal = _open_terminal()
+    previous, _screen = _screen, terminal
+    try:
+        yield screen()
+    finally:
+        _screen = previous
+        if terminal is not None:
+            with contextlib.suppress(OSError):
+                terminal.close()
+
+
+def _open_terminal() -> IO[str] | None:
+    """The controlling terminal, open for writing; None when there is none."""
+    try:
+        terminal = open("/dev/tty", "w", encoding="utf-8", errors="replace")  # noqa: SIM115 (closed by talking)
+    except OSError:  # no controlling terminal (a daemon, a container without one), or no /dev/tty (Windows)
+        return None
+    if not _isatty(terminal):
+        terminal.close()
+        return None
+    return terminal
+
+
 def width() -> int:
     """The terminal's width for help and messages, capped at MAX_WIDTH.
 
-    COLUMNS first (as shutil reads it), then the terminal behind standard error,
-    which is where the interview is shown even when standard output is a file.
+    COLUMNS first (as shutil reads it), then the terminal the interview talks on
+    (standard error, or /dev/tty), where it is shown even when standard output is a file.
     """
     columns = shutil.get_terminal_size((0, 0)).columns
     if columns <= 0:
         try:
-            columns = os.get_terminal_size(sys.stderr.fileno()).columns
+            columns = os.get_terminal_size(screen().fileno()).columns
         except (AttributeError, ValueError, OSError):
             columns = MAX_WIDTH
     return max(40, min(columns, MAX_WIDTH))
 
 
 def say(text: str = "") -> None:
-    """A line of the interview, on standard error: standard output is for the plan."""
-    click.echo(text, err=True)
+    """A line of the interview, on standard error (or the terminal): standard output is for the plan."""
+    click.echo(text, file=screen())
 
 
 def say_wrapped(text: str, indent: str = "  ", subsequent: str | None = None) -> None:
@@ -73,9 +127,9 @@ _readline_state: dict[str, bool] = {}
 
 
 def _line_editing() -> bool:
-    """Whether answers are read with readline: standard input and error are a terminal and readline loads."""
+    """Whether answers are read with readline: standard input and the interview's screen are terminals."""
     try:
-        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        if not (sys.stdin.isatty() and screen().isatty()):
             return False
         if sys.stdin.fileno() != 0 or sys.stdout.fileno() != 1:  # input() uses readline on these only
             return False
@@ -92,23 +146,26 @@ def _line_editing() -> bool:
 
 
 def ask(prompt: str) -> str:
-    """One answer. The prompt goes to standard error; EOFError at the end of input, KeyboardInterrupt on Ctrl-C.
+    """One answer. The prompt goes to the interview's screen; EOFError at the end of input, KeyboardInterrupt on Ctrl-C.
 
     With readline, input() writes the prompt to file descriptor 1, so for the
-    length of the question descriptor 1 points at standard error's terminal and
-    then back at wherever the plan goes (a file, a pipe or the same terminal).
+    length of the question descriptor 1 points at the screen's terminal (standard
+    error's, or /dev/tty) and then back at wherever the plan goes (a file, a pipe
+    or the same terminal).
     """
+    out = screen()
     if _line_editing():
         sys.stdout.flush()
+        out.flush()
         saved = os.dup(1)
         try:
-            os.dup2(sys.stderr.fileno(), 1)
+            os.dup2(out.fileno(), 1)
             return input(prompt)
         finally:
             sys.stdout.flush()
             os.dup2(saved, 1)
             os.close(saved)
-    click.echo(prompt, nl=False, err=True)
+    click.echo(prompt, nl=False, file=out)
     line = sys.stdin.readline()
     if not line:
         raise EOFError
@@ -234,13 +291,17 @@ def prompt_text(question: Question | None, repeat: str, remembered: dict[Key, An
 
 def run(kb: KnowledgeBase, q: Questionnaire) -> dict[Key, Any]:
     """Ask until every applicable question is answered; returns the answers."""
+    with talking():
+        return _interview(kb, q)
+
+
+def _interview(kb: KnowledgeBase, q: Questionnaire) -> dict[Key, Any]:
     answers: dict[Key, Any] = {}
     remembered: dict[Key, Any] = {}  # earlier answers, offered again as defaults after `back`
     history: list[Key] = []
     titles_shown: set[str] = set()
     say_wrapped("cicatrix consultation: decision support, not a diagnosis; a dermatologist decides.", indent="")
     say_wrapped(f"Press Enter to accept the value in brackets. Any time: {HINT}.", indent="")
-    say()
     while True:
         step = next_step(q, answers)
         if step is None:
@@ -248,7 +309,7 @@ def run(kb: KnowledgeBase, q: Questionnaire) -> dict[Key, Any]:
         key, question, group = step
         if group.template not in titles_shown and group.title:
             titles_shown.add(group.template)
-            say()
+            say()  # one blank line before each part, the first one too
             say_wrapped(group.title + (f": {group.intro}" if group.intro else ""), indent="")
         if question is not None and group.many and key[2] == group.questions[0].field and key[1] > 0:
             say(f"\n{group.template.capitalize()} group {key[1] + 1}:")

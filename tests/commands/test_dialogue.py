@@ -432,3 +432,80 @@ def test_json_to_a_file_in_tmux_shows_the_questions_and_the_arrow_keys_edit(tmp_
     scars = data["patient"]["scars"]
     assert [(s["type"], s["site"]) for s in scars] == [("ice_pick", "cheeks"), ("rolling", "cheeks")]
     assert "What type of scar" not in plan.read_text()
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed (CI installs it with apt-get)")
+def test_with_stdout_and_stderr_redirected_the_questions_go_to_the_terminal(tmp_path):
+    """`consult --format json > plan.json 2> log.txt`: the person still sees the questions (on /dev/tty)."""
+    exe = Path(sys.executable).with_name("cicatrix")
+    plan, log = tmp_path / "plan.json", tmp_path / "log.txt"
+    keys = list(DIALOGUE)
+    keys[0] = ("What type of scar", ["ice_pik", "Left", "c"])  # readline edits on the terminal too
+    final = converse_in_tmux(f"{exe} consult --format json > {plan} 2> {log}", keys)
+    assert "EXIT=0" in final, final
+    assert "What type of scar" in final and "This answer decides:" in final
+    assert "This answer (patient.age) is used by" in final
+    data = json.loads(plan.read_text())  # the plan alone
+    assert [s["type"] for s in data["patient"]["scars"]] == ["ice_pick", "rolling"]
+    assert "What type of scar" not in log.read_text() and "What type of scar" not in plan.read_text()
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+    def close(self):
+        self.text = self.getvalue()  # what was written, still readable once closed
+        super().close()
+
+
+def test_a_redirected_stderr_with_a_person_at_the_terminal_talks_on_the_terminal(monkeypatch):
+    terminal, stderr = _Stream(True), _Stream(False)
+    monkeypatch.setattr(sys, "stdin", _Stream(True))
+    monkeypatch.setattr(sys, "stderr", stderr)
+    monkeypatch.setattr(dialogue, "_open_terminal", lambda: terminal)
+    with dialogue.talking() as screen:
+        assert screen is terminal
+        dialogue.say("a question")
+        with dialogue.talking() as inner:  # nested: the same terminal, still open afterwards
+            assert inner is terminal
+        dialogue.say("and another")
+    assert terminal.text == "a question\nand another\n" and stderr.getvalue() == ""
+    assert terminal.closed and dialogue.screen() is stderr
+
+
+@pytest.mark.parametrize(
+    ("stdin_tty", "stderr_tty"),
+    [(False, False), (True, True), (False, True)],
+    ids=["answers-from-a-pipe", "all-on-a-terminal", "stdin-piped"],
+)
+def test_otherwise_the_interview_talks_on_stderr(monkeypatch, stdin_tty, stderr_tty):
+    stderr = _Stream(stderr_tty)
+    monkeypatch.setattr(sys, "stdin", _Stream(stdin_tty))
+    monkeypatch.setattr(sys, "stderr", stderr)
+    opened = []
+    monkeypatch.setattr(dialogue, "_open_terminal", lambda: opened.append(1))
+    with dialogue.talking() as screen:
+        dialogue.say("a question")
+    assert screen is stderr and stderr.getvalue() == "a question\n" and opened == []
+
+
+def test_without_a_controlling_terminal_it_falls_back_to_stderr(monkeypatch):
+    def no_terminal(*args, **kwargs):
+        raise OSError(6, "No such device or address", "/dev/tty")
+
+    stderr = _Stream(False)
+    monkeypatch.setattr(sys, "stdin", _Stream(True))
+    monkeypatch.setattr(sys, "stderr", stderr)
+    monkeypatch.setattr(dialogue, "open", no_terminal, raising=False)
+    with dialogue.talking() as screen:
+        dialogue.say("a question")
+    assert screen is stderr and stderr.getvalue() == "a question\n"
+    # a /dev/tty that opens but is no terminal is closed and not used
+    not_a_terminal = _Stream(False)
+    monkeypatch.setattr(dialogue, "open", lambda *a, **k: not_a_terminal, raising=False)
+    assert dialogue._open_terminal() is None and not_a_terminal.closed

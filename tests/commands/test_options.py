@@ -161,3 +161,72 @@ def test_one_wrap_width_for_every_command(monkeypatch):
     for columns, width in ((60, 60), (300, 100), (20, 40)):
         monkeypatch.setattr("shutil.get_terminal_size", lambda fallback=None, c=columns: os.terminal_size((c, 24)))
         assert options.text_width() == width
+
+
+# --- end to end in a real terminal (tmux): a long plan opens in the pager; piped
+# or with CICATRIX_PAGER=0 it is printed as it is.
+
+TMUX = shutil.which("tmux")
+PAGER_SCRIPT = """#!/bin/sh
+# a pager that says it ran, then is less
+touch "$0.ran"
+exec less "$@"
+"""
+
+
+def _paged_in_tmux(tmp_path, command: str, keys: tuple[str, ...] = (), env: str = "", rows: int = 30):
+    """Run ``command`` (a shell line) in a new tmux pane; return (screen before the keys, final screen, paged?)."""
+    import shlex
+    import subprocess
+    import sys
+    import time
+    import uuid
+    from pathlib import Path
+
+    from .test_dialogue import screen, wait_for
+
+    exe = Path(sys.executable).with_name("cicatrix")
+    pager = tmp_path / "pager"
+    pager.write_text(PAGER_SCRIPT)
+    pager.chmod(0o755)
+    env = f"env -u CICATRIX_PAGER -u LESS PAGER={shlex.quote(str(pager))} {env}"
+    line = f"{env} {command.replace('cicatrix', shlex.quote(str(exe)), 1)}; echo EXIT=$?; sleep 30"
+    session = f"cx-{uuid.uuid4().hex[:8]}"
+    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "100", "-y", str(rows), line], check=True)
+    try:
+        wait_for(session, "Decision support" if keys else "EXIT=", 0)  # the plan's start, or its end
+        time.sleep(0.5)  # let the pager draw the whole screen
+        before = screen(session)
+        for key in keys:
+            subprocess.run([TMUX, "send-keys", "-t", session, key], check=True)
+        wait_for(session, "EXIT=", 0)
+        return before, screen(session), Path(f"{pager}.ran").exists()
+    finally:
+        subprocess.run([TMUX, "kill-session", "-t", session], check=False)
+
+
+@pytest.mark.skipif(TMUX is None or shutil.which("less") is None, reason="tmux and less are needed (CI installs tmux)")
+def test_in_a_terminal_a_long_plan_opens_in_the_pager(tmp_path):
+    before, final, paged = _paged_in_tmux(tmp_path, "cicatrix consult --example mixed-facial-scars --all", ("q",))
+    assert paged
+    assert "EXIT=" not in before  # the pager waits for the person
+    assert "cicatrix treatment plan" in before.splitlines()[0]  # the first screen ...
+    assert "ALL OPTIONS CONSIDERED, RANKED" not in before  # ... and only the first
+    assert "EXIT=0" in final  # q quits the pager, and the command ends well
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed (CI installs it with apt-get)")
+@pytest.mark.parametrize(
+    ("command", "env"),
+    [
+        ("cicatrix consult --example mixed-facial-scars --all | cat", ""),
+        ("cicatrix consult --example mixed-facial-scars --all", "CICATRIX_PAGER=0"),
+    ],
+    ids=["piped", "turned-off"],
+)
+def test_piped_or_turned_off_no_pager_runs(tmp_path, command, env):
+    _, final, paged = _paged_in_tmux(tmp_path, command, env=env)
+    assert not paged and "EXIT=0" in final  # no key was pressed
+    lines = final.rstrip("\n").splitlines()
+    end = next(i for i, line in enumerate(lines) if line.startswith("EXIT="))
+    assert lines[end - 1].endswith("decides.") and end > 100  # the whole plan, scrolled past the screen
