@@ -300,17 +300,17 @@ class Skip:
 # Placeholders of the synopsis lines, as the runs fill them in.
 PATIENT_FILE = "examples/mixed-facial-scars.yaml"
 
-GRAPH = (
-    "`kb graph` and `trace graph` are being reworked (new options, a new command); un-skip them here when that lands"
-)
-GRAPH_LANGUAGES = ("dot", "mermaid")  # blocks of graph output, skipped with the commands that print them
-# Skipped by the command they start with, whatever their options.
-SKIPPED_COMMANDS = {
-    "cicatrix kb graph": GRAPH,
-    "kb graph": GRAPH,
-    "cicatrix trace graph": GRAPH,
-    "trace graph": GRAPH,
-}
+GRAPH_LANGUAGES = ("dot", "mermaid")  # blocks of graph output: each marked, and compared in test_graphs_are_real_output
+# Skipped by the command they start with, whatever their options (none today).
+SKIPPED_COMMANDS: dict[str, str] = {}
+
+
+def _dot_file(name: str) -> Callable[[Result, Path], None]:
+    def check(result: Result, root: Path) -> None:
+        drawn = (root / name).read_text(encoding="utf-8")
+        assert drawn.startswith("digraph ") and drawn.rstrip().endswith("}") and "tca_cross" in drawn
+
+    return check
 
 
 def _json_plan(result: Result, root: Path) -> None:
@@ -421,6 +421,15 @@ COVERAGE: dict[str, Run | ByTest | Skip] = {
     ),
     "cicatrix trace how trace.json problem-N": Run("cicatrix trace how trace.json problem-1", out=("problem-1: ",)),
     "cicatrix trace how TRACE ALERT-ID": ByTest("test_an_alert_is_explained_by_trace_how"),
+    "cicatrix kb graph": Run(out=("digraph ", "tca_cross")),
+    "cicatrix trace graph TRACE [ID]": Run("cicatrix trace graph trace.json tca_cross", out=("flowchart LR",)),
+    "cicatrix trace graph trace.json": Run(out=("flowchart LR", "recommended, rank 1")),
+    "cicatrix trace graph trace.json tca_cross --format dot -o tca.dot": Run(check=_dot_file("tca.dot")),
+    "cicatrix trace graph trace.json tca_cross": ByTest("test_graphs_are_real_output"),
+    "cicatrix kb graph --rule ice-pick/tca-cross --depth 1 --format mermaid": ByTest("test_graphs_are_real_output"),
+    "cicatrix kb graph --treatment microneedling --depth 1 --format svg -o microneedling.svg": ByTest(
+        "test_svg_is_drawn_by_graphviz_or_refused_plainly"
+    ),
     # Batch consultations
     "cicatrix batch patients.jsonl -o plans.jsonl": Run(check=_jsonl("plans.jsonl", len(ALL_EXAMPLES))),
     "cicatrix batch patients.yaml --jobs 2": Run(check=_jsonl(None, len(ALL_EXAMPLES))),
@@ -451,6 +460,10 @@ COVERAGE: dict[str, Run | ByTest | Skip] = {
         out=("ice-pick/",),
     ),
     "kb show RULE": Run("cicatrix kb show ice-pick/tca-cross", out=("ice-pick/tca-cross",)),
+    "kb graph [--format dot\\|mermaid\\|svg] [--treatment ID] [--rule RULE] [--depth N] [-o FILE]": Run(
+        "cicatrix kb graph --format dot --treatment tca_cross --depth 1 -o tca-rules.dot",
+        check=_dot_file("tca-rules.dot"),
+    ),
     # Performance
     "python benchmarks/bench.py": Skip("a benchmark: minutes of measurement, not an example with an outcome"),
     "python benchmarks/coldstart.py": Skip("a benchmark: minutes of measurement, not an example with an outcome"),
@@ -704,6 +717,39 @@ def test_the_authoring_walk_through(shell, text, tmp_path):
 
 # --- the other blocks ------------------------------------------------------------------
 
+GRAPH_OUTPUTS = {
+    "output:kb-graph-rule": "cicatrix kb graph --rule ice-pick/tca-cross --depth 1 --format mermaid",
+    "output:trace-graph-tca-cross": "cicatrix trace graph trace.json tca_cross",
+}
+
+
+def test_graphs_are_real_output(shell, text):
+    """The drawings shown are what the commands print; CICATRIX_GOLDEN=update rewrites them."""
+    shown = {block.marker: block for block in blocks(text) if block.lang in GRAPH_LANGUAGES}
+    assert set(shown) == set(GRAPH_OUTPUTS), "every drawing in the README is marked and compared here"
+    new = text
+    for marker, command in GRAPH_OUTPUTS.items():
+        result = shell.run(command)
+        assert result.code == 0, result.err
+        if UPDATE:
+            new = new.replace(shown[marker].body, result.out)
+        else:
+            assert shown[marker].body == result.out, f"{marker}: the README shows other output than `{command}`"
+    if UPDATE and new != text:
+        README.write_text(new, encoding="utf-8")
+
+
+def test_svg_is_drawn_by_graphviz_or_refused_plainly(shell):
+    command = "cicatrix kb graph --treatment microneedling --depth 1 --format svg -o microneedling.svg"
+    result = shell.run(command)
+    if shutil.which("dot"):
+        assert result.code == 0, result.err
+        assert "<svg" in (shell.root / "microneedling.svg").read_text(encoding="utf-8")
+    else:
+        assert result.code == 2 and "Graphviz's dot was not found on PATH" in result.err
+        assert not (shell.root / "microneedling.svg").exists()
+
+
 CHECKED_ELSEWHERE = {
     "output:mixed-facial-scars": "tests/render/test_text.py (test_readme_excerpt_matches_real_output)",
     "output:trace-how": "tests/render/test_tree.py",
@@ -792,7 +838,7 @@ def test_every_block_is_of_a_kind_checked_here(text):
         elif block.lang == "":
             assert block.body.startswith("kb/"), f"{where}: a block without a language: which test checks it?"
         elif block.lang in GRAPH_LANGUAGES:
-            continue  # a dependency graph: see GRAPH
+            assert block.marker in GRAPH_OUTPUTS, f"{where}: a drawing no test compares"
         else:
             assert block.lang in ("sh", "text"), f"{where}: a {block.lang} block: add a check to tests/test_readme.py"
 
