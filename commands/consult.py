@@ -251,16 +251,17 @@ def _interview(kb, forced: bool, save: str | None):
 
     dialogue.require_terminal(sys.stdin.isatty(), forced)
     questionnaire = load_questions(kb)
-    try:
-        answers = dialogue.run(kb, questionnaire)
-    except dialogue.Quit:
-        click.echo("\nStopped; nothing was saved.", err=True)
-        return None
-    data = to_patient(questionnaire, answers)
-    patient = from_data(data, kb, source=str(save) if save else "<answers>")
-    if save is not None:
-        header = "# Saved by `cicatrix consult --save`; run it again with `cicatrix consult FILE`.\n"
-        write_atomically(save, header + yaml.safe_dump(patient.normalised, sort_keys=False, allow_unicode=True))
-        click.echo(f"\nSaved your answers to {STDOUT_NAME if is_stdout(save) else save}.", err=True)
-    click.echo("", err=True)
+    with dialogue.talking():  # the last words go where the questions went (the terminal, if stderr is a file)
+        try:
+            answers = dialogue.run(kb, questionnaire)
+        except dialogue.Quit:
+            dialogue.say("\nStopped; nothing was saved.")
+            return None
+        data = to_patient(questionnaire, answers)
+        patient = from_data(data, kb, source=str(save) if save else "<answers>")
+        if save is not None:
+            header = "# Saved by `cicatrix consult --save`; run it again with `cicatrix consult FILE`.\n"
+            write_atomically(save, header + yaml.safe_dump(patient.normalised, sort_keys=False, allow_unicode=True))
+            dialogue.say(f"\nSaved your answers to {STDOUT_NAME if is_stdout(save) else save}.")
+        dialogue.say("")
     return patient, Path(str(save) if save else "<answers>")

@@ -441,8 +441,10 @@ def test_with_stdout_and_stderr_redirected_the_questions_go_to_the_terminal(tmp_
     plan, log = tmp_path / "plan.json", tmp_path / "log.txt"
     keys = list(DIALOGUE)
     keys[0] = ("What type of scar", ["ice_pik", "Left", "c"])  # readline edits on the terminal too
-    final = converse_in_tmux(f"{exe} consult --format json > {plan} 2> {log}", keys)
+    saved = tmp_path / "me.yaml"
+    final = converse_in_tmux(f"{exe} consult --format json --save {saved} > {plan} 2> {log}", keys)
     assert "EXIT=0" in final, final
+    assert f"Saved your answers to {saved}." in final and "Saved" not in log.read_text()  # last words too
     assert "What type of scar" in final and "This answer decides:" in final
     assert "This answer (patient.age) is used by" in final
     data = json.loads(plan.read_text())  # the plan alone
