@@ -21,7 +21,7 @@ COMMANDS = {
     "consult": ("consult", "command", "Run a consultation from a patient file, or interactively."),
     "examples": ("examples", "command", "List the example patient files, or copy one out to edit."),
     "batch": ("batch", "command", "Consult many patients (JSONL, YAML or CSV) into JSON lines."),
-    "trace": ("trace", "group", "Inspect a saved trace: show, how, why-not, replay."),
+    "trace": ("trace", "group", "Inspect a saved trace: show, how, why-not, graph, replay."),
     "kb": ("kb", "group", "Author, check and test a knowledge base."),
 }
 

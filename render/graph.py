@@ -1,12 +1,13 @@
 """Graphs as text a drawing tool reads: Graphviz DOT, Mermaid, and SVG through Graphviz.
 
 The engine builds the graphs (the rule graph in :mod:`..engine.authoring.rulegraph`,
-a plan's derivation in :mod:`..engine.explain.derivation`) as plain nodes and
-edges; this module only writes them down. Both formats are strict about what a
-name or a label may hold, so node keys become safe identifiers here (unique even
-when two keys differ only in punctuation) and labels are escaped for each format:
-a rule id with a slash, a label with a quote, a bracket or a line break must
-never end a label early or break the drawing.
+a plan's derivation in :mod:`..engine.explain.derivation`) from the same plain
+nodes and edges (:mod:`..engine.common.graph`); this module only writes them
+down. Both formats are strict about what a name or a label may hold, so node keys
+become safe identifiers here (unique even when two keys differ only in
+punctuation) and labels are escaped for each format: a rule id with a slash, a
+label with a quote, a bracket or a line break must never end a label early or
+break the drawing.
 """
 
 from __future__ import annotations
@@ -19,31 +20,12 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from ..engine.common.errors import CicatrixError
+from ..engine.common.graph import GraphEdge, GraphNode
 
 NO_DOT = (
     "Graphviz's dot was not found on PATH; install graphviz "
     "(e.g. apt install graphviz / brew install graphviz) or use --format dot"
 )
-
-
-class GraphNode(Protocol):
-    @property
-    def key(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def label(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-
-
-class GraphEdge(Protocol):
-    @property
-    def source(self) -> str: ...
-    @property
-    def target(self) -> str: ...
-    @property
-    def label(self) -> str: ...
 
 
 class Graph(Protocol):

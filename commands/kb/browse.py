@@ -12,14 +12,16 @@ from .. import completion
 from ..options import kb_option
 
 if TYPE_CHECKING:  # the engine is imported lazily, to keep the command line's start fast
-    from ...engine.knowledge.model import Action, KnowledgeBase
+    from ...engine.knowledge.model import Action, KnowledgeBase, Rule
 
 
 @click.command("list")
 @click.option(
     "--treatment",
+    metavar="ID",
     shell_complete=completion.treatments,
-    help="Only rules that conclude something about this treatment id.",
+    help="Only rules that can recommend, avoid, caution, leave out or combine this treatment: by its id, or "
+    "by a tag or kind it has (as `kb graph --treatment` draws them).",
 )
 @click.option(
     "--where",
@@ -40,7 +42,7 @@ def list_rules(
     kb_dir: Path | None,
 ) -> int:
     """One line per rule: id, salience, where it is defined, title."""
-    from ...engine.authoring.dependencies import build
+    from ...engine.authoring.dependencies import concludes_about
     from ...engine.common.errors import CicatrixError, Problem, did_you_mean
     from ...engine.knowledge.loader import load
 
@@ -71,10 +73,9 @@ def list_rules(
                 + did_you_mean(file_pattern, names),
             )
     conditions = [_condition(kb, text) for text in wheres]
-    graph = build(kb)
     shown = 0
     for rule in kb.rules:
-        if treatment and not any(treatment in target.split("+") for _, target in graph.concludes[rule.id]):
+        if treatment and not concludes_about(kb, rule, treatment):
             continue
         if template and not any(p.template == template for p in rule.patterns):
             continue
@@ -184,7 +185,7 @@ def show(rule_id: str, kb_dir: Path | None) -> int:
                         parts.append(f"{c.field} {words(t, specs.get(c.field))}")
             head = label if i == 0 else ""
             out.append(f"  {head:<11} {p.template}: {'; '.join(parts) or 'any'}")
-    out.extend(f"  then        {_action_words(kb, action)}" for action in rule.then)
+    out.extend(f"  then        {_action_words(kb, rule, action)}" for action in rule.then)
     out.append(f"  reads       {', '.join(reads(rule)) or '-'}")
     out.append(f"  asserts     {', '.join(graph.asserts[rule.id]) or '-'}")
     out.append(f"  fed by      {', '.join(graph.fed_by[rule.id]) or '- (input facts only)'}")
@@ -193,9 +194,10 @@ def show(rule_id: str, kb_dir: Path | None) -> int:
     return 0
 
 
-def _action_words(kb: KnowledgeBase, action: Action) -> str:
-    """One action as ``kb show`` prints it, with what changes its reach: a tier, the
-    preference a leave_out names, a scope (only the input items it names) and a risk."""
+def _action_words(kb: KnowledgeBase, rule: Rule, action: Action) -> str:
+    """One action as ``kb show`` prints it, with what changes its reach: the treatments a
+    variable target stands for, a tier, the preference a leave_out names, a scope (only
+    the input items it names) and a risk."""
     if action.kind == "assert":
         values = ", ".join(f"{k}={v}" for k, v in action.values.items())
         return f"assert {action.template} ({values})"
@@ -218,7 +220,29 @@ def _action_words(kb: KnowledgeBase, action: Action) -> str:
             "only where " + " and ".join(f"{template}.{k} is {_as_written(v)}" for k, v in action.scope.items())
         )
     shown = f" [{'; '.join(marks)}]" if marks else ""
-    return f"{action.kind} {action.target}{shown}: {action.text}"
+    return f"{action.kind} {action.target}{_reach(kb, rule, action.target)}{shown}: {action.text}"
+
+
+REACH_SHOWN = 4  # treatments named before "and N more"; `kb graph --rule RULE` draws them all
+
+
+def _reach(kb: KnowledgeBase, rule: Rule, target: Any) -> str:
+    """`` (each of: a, b, c)`` for a variable target, the treatments it can stand for; '' for a named one."""
+    from ...engine.authoring.dependencies import candidates
+    from ...engine.knowledge.model import Var
+
+    if not isinstance(target, Var):
+        return ""
+    ids = candidates(kb, rule, target)
+    if ids is None:
+        return " (any treatment)"
+    if not ids:
+        return " (no treatment in the catalogue matches)"
+    if len(ids) == 1:
+        return f" (only {ids[0]})"
+    if len(ids) <= REACH_SHOWN + 1:
+        return f" (each of: {', '.join(ids)})"
+    return f" (each of {len(ids)}: {', '.join(ids[:REACH_SHOWN])} and {len(ids) - REACH_SHOWN} more)"
 
 
 def _as_written(value: Any) -> str:

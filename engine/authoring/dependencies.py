@@ -16,6 +16,8 @@ from typing import Any
 from ..knowledge.constraints import holds
 from ..knowledge.model import Action, KnowledgeBase, Pattern, Rule, Var, catalogue_fact
 
+CONCLUSIONS = ("recommend", "avoid", "caution", "leave_out")  # actions that name one catalogue entry
+
 
 def could_match(pattern: Pattern, template: str, values: Mapping[str, Any]) -> bool:
     """Whether a fact of ``template`` with ``values`` (variables match anything) fits ``pattern``."""
@@ -65,7 +67,7 @@ def build(kb: KnowledgeBase) -> Graph:
     asserts: dict[str, list[str]] = {r.id: [] for r in kb.rules}
     for rule in kb.rules:
         for action in rule.then:
-            if action.kind in ("recommend", "avoid", "caution", "leave_out") and action.target is not None:
+            if action.kind in CONCLUSIONS and action.target is not None:
                 concludes[rule.id].append((action.kind, str(action.target)))
             if action.kind == "combine":
                 concludes[rule.id].append(("combine", "+".join(action.components)))
@@ -106,7 +108,10 @@ def reads(rule: Rule) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def candidates(kb: KnowledgeBase, rule: Rule, var: Var) -> tuple[str, ...] | None:
+_ENTRY = "id"  # the field of the catalogue's own facts that names the entry
+
+
+def candidates(kb: KnowledgeBase, rule: Rule, var: Var, *, catalogue: bool = False) -> tuple[str, ...] | None:
     """The catalogue ids a variable of ``rule`` can hold, in catalogue order; ``None`` if nothing narrows it.
 
     A rule that acts on "every entry with this property" binds a variable from a
@@ -115,8 +120,15 @@ def candidates(kb: KnowledgeBase, rule: Rule, var: Var) -> tuple[str, ...] | Non
     Every such pattern of the rule's ``when`` must hold, so the answer is the entries
     all of them could match: the concrete targets a picture draws and a per-entry
     view must not miss. ``None`` when no pattern tests the variable this way.
+
+    With ``catalogue``, a variable no pattern on the catalogue's own facts binds
+    (only a recommendation or an avoidance does) is ``None`` too. Such a variable
+    holds only what some other action concluded, so it adds no entry to what the
+    rules can conclude: the question lint asks. A view of what can reach an entry
+    asks the other question and counts it for every entry its patterns allow.
     """
     found: set[str] | None = None
+    from_catalogue = False
     for pattern in rule.when:
         for c in pattern.constraints:
             if not any(t.op in ("eq", "bind") and t.value == var for t in c.tests):
@@ -124,7 +136,8 @@ def candidates(kb: KnowledgeBase, rule: Rule, var: Var) -> tuple[str, ...] | Non
             ids = _entries_matching(kb, pattern, c.field)
             if ids is not None:
                 found = ids if found is None else found & ids
-    if found is None:
+                from_catalogue |= c.field == _ENTRY
+    if found is None or (catalogue and not from_catalogue):
         return None
     return tuple(tid for tid in kb.treatments if tid in found)
 
@@ -135,7 +148,7 @@ def _entries_matching(kb: KnowledgeBase, pattern: Pattern, field: str) -> set[st
     spec = template.fields.get(field)
     if not template.builtin or spec is None or spec.allowed is None or not set(spec.allowed) <= set(kb.treatments):
         return None
-    if field == "id":  # the catalogue's own facts: test the whole entry (kind, tags, cost ...)
+    if field == _ENTRY:  # the catalogue's own facts: test the whole entry (kind, tags, cost ...)
         return {
             tid for tid in spec.allowed if could_match(pattern, pattern.template, catalogue_fact(kb.treatments[tid]))
         }
@@ -155,3 +168,17 @@ def targets(kb: KnowledgeBase, rule: Rule, action: Action) -> tuple[str, ...]:
         return (str(action.target),)
     found = candidates(kb, rule, action.target)
     return tuple(kb.treatments) if found is None else found
+
+
+def concludes_about(kb: KnowledgeBase, rule: Rule, entry: str) -> bool:
+    """Whether ``rule`` can recommend, avoid, caution, leave out or combine catalogue ``entry``.
+
+    Named, or reached through a variable as :func:`targets` resolves it: the rules a
+    per-entry view lists are the ones the rule graph joins to the entry.
+    """
+    for action in rule.then:
+        if action.kind == "combine" and entry in action.components:
+            return True
+        if action.kind in CONCLUSIONS and entry in targets(kb, rule, action):
+            return True
+    return False

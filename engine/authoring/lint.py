@@ -20,9 +20,9 @@ from ..common.errors import CicatrixError, Problem, did_you_mean
 from ..documents import yamlio
 from ..knowledge.constraints import holds
 from ..knowledge.files import PLAN_FILE
-from ..knowledge.model import Action, KnowledgeBase, Pattern, Priority, Rule, Selector, Test, Var, catalogue_fact
+from ..knowledge.model import Action, KnowledgeBase, Pattern, Priority, Rule, Selector, Test, Var
 from ..resolve.options import CORRECTIVE
-from .dependencies import build, could_match
+from .dependencies import build, candidates, could_match
 
 
 def _problem(rule_or_where, message: str, severity: str) -> Problem:
@@ -84,11 +84,18 @@ def lint(kb: KnowledgeBase) -> list[Problem]:
 
 
 def _concluded(kb: KnowledgeBase) -> dict[str, set[str]]:
-    """The literal treatment ids some rule recommends (alone or combined) or avoids."""
+    """The treatment ids some rule recommends (alone or combined) or avoids.
+
+    An action on a variable bound from the catalogue ("every entry with this tag")
+    concludes each entry the variable can hold, as :func:`_producers` counts it; one
+    whose values cannot be told adds none.
+    """
     concluded: dict[str, set[str]] = {"recommend": set(), "avoid": set()}
     for rule in kb.rules:
         for action in rule.then:
-            if action.kind in concluded and not isinstance(action.target, Var):
+            if action.kind in concluded and isinstance(action.target, Var):
+                concluded[action.kind].update(candidates(kb, rule, action.target, catalogue=True) or ())
+            elif action.kind in concluded and action.target is not None:
                 concluded[action.kind].add(action.target)
             if action.kind == "combine":
                 concluded["recommend"].update(action.components)
@@ -436,25 +443,15 @@ def _unscheduled_procedures(kb: KnowledgeBase, proposed: set[str]) -> Iterator[P
 _ANY = "*"  # producers key: recommendations of a variable lint cannot narrow down
 
 
-def _candidates(kb: KnowledgeBase, rule: Rule, var: Var) -> list[str] | None:
-    """The treatment ids a variable can hold: those a catalogue pattern binding it could match.
-
-    ``None`` for a variable bound any other way (from a recommendation): it could
-    be anything, and a lint finding must never rest on a guess.
-    """
-    for p in rule.when:
-        binds = any(
-            c.field == "id" and any(t.op in ("eq", "bind") and t.value == var for t in c.tests) for c in p.constraints
-        )
-        if binds and kb.templates[p.template].builtin and "id" in kb.templates[p.template].fields:
-            return [tid for tid in kb.treatments if could_match(p, p.template, catalogue_fact(kb.treatments[tid]))]
-    return None
-
-
 def _producers(kb: KnowledgeBase) -> dict[str, list[Action]]:
     """Option id -> the actions that can propose it: recommending it, or combining its parts in that order.
 
-    Recommendations of a variable whose values cannot be told are kept under ``_ANY``.
+    A recommendation of a variable proposes every entry its patterns on the catalogue
+    can match (:func:`.dependencies.candidates`, all of the rule's patterns at once).
+    A variable only a conclusion binds re-recommends what another action already
+    proposes, and its values cannot be told: such actions are kept under ``_ANY``,
+    so that a finding never rests on a guess (an option it may reach is never called
+    unreachable, nor is anything counted as proposed because of it).
     """
     out: dict[str, list[Action]] = {}
     for rule in kb.rules:
@@ -462,7 +459,7 @@ def _producers(kb: KnowledgeBase) -> dict[str, list[Action]]:
             if action.kind == "combine":
                 out.setdefault("+".join(action.components), []).append(action)
             elif action.kind == "recommend" and isinstance(action.target, Var):
-                ids = _candidates(kb, rule, action.target)
+                ids = candidates(kb, rule, action.target, catalogue=True)
                 for tid in ids if ids is not None else [_ANY]:
                     out.setdefault(tid, []).append(action)
             elif action.kind == "recommend" and action.target is not None:

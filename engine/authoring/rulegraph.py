@@ -13,29 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
+from ..common.graph import GraphEdge, GraphNode
 from ..knowledge.model import Action, KnowledgeBase, Pattern, Rule, Var
-from .dependencies import candidates, could_match, fact_label, produced, targets
+from .dependencies import CONCLUSIONS, candidates, could_match, fact_label, produced, targets
 
-CONCLUSIONS = ("recommend", "avoid", "caution", "leave_out")  # actions that name one catalogue entry
 PART_OF = "part of"  # the edge from an entry to a combination that includes it
 REACTS = {"recommend": "recommended", "avoid": "avoided"}  # templates the engine asserts for conclusions
-
-
-class GraphNode(NamedTuple):
-    """One thing drawn: ``key`` is unique in its graph, ``kind`` chooses its shape."""
-
-    key: str
-    kind: str  # rule, fact, treatment, combination, alert
-    label: str
-    title: str = ""  # a longer description (a tooltip where the format has one)
-
-
-class GraphEdge(NamedTuple):
-    source: str
-    target: str
-    label: str
 
 
 @dataclass(frozen=True)

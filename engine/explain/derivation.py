@@ -18,25 +18,11 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..common.errors import CicatrixError
+from ..common.graph import GraphEdge, GraphNode
 from ..resolve.support import supported_firings
 from ..session.records import ActionRecord, Firing
 from . import plan
 from .tracefile import Trace, treatment_ids, unknown_id
-
-
-class GraphNode(NamedTuple):
-    """One thing drawn: ``key`` is unique in its graph, ``kind`` chooses its shape."""
-
-    key: str
-    kind: str  # input, catalogue, fact, firing, recommended, avoided, left_out, alert
-    label: str
-    title: str = ""  # a longer description (a tooltip where the format has one)
-
-
-class GraphEdge(NamedTuple):
-    source: str
-    target: str
-    label: str
 
 
 @dataclass(frozen=True)

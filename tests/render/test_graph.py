@@ -5,26 +5,14 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import pytest
 
 from cicatrix.engine.common.errors import CicatrixError
+from cicatrix.engine.common.graph import GraphEdge as E
+from cicatrix.engine.common.graph import GraphNode as N
 from cicatrix.render import graph as render
 from cicatrix.render.graph import dot_text, draw, mermaid_text, mermaid_warning, node_ids, to_dot, to_mermaid, wrapped
-
-
-class N(NamedTuple):
-    key: str
-    kind: str
-    label: str
-    title: str = ""
-
-
-class E(NamedTuple):
-    source: str
-    target: str
-    label: str
 
 
 @dataclass

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from cicatrix.engine.authoring.dependencies import build, candidates, could_match, produced, reads, targets
+from cicatrix.engine.authoring.dependencies import (
+    build,
+    candidates,
+    concludes_about,
+    could_match,
+    produced,
+    reads,
+    targets,
+)
 from cicatrix.engine.knowledge.loader import load
 from cicatrix.engine.knowledge.model import Action, FieldConstraint, Pattern, Var, Where
 from cicatrix.engine.knowledge.model import Test as Check
@@ -257,6 +265,13 @@ def test_a_variable_only_a_recommendation_binds_could_be_any_entry(tagged):
     assert candidates(tagged, rule, Var("nothing")) is None
 
 
+def test_asked_only_about_the_catalogue_a_variable_a_recommendation_binds_is_unknown(tagged):
+    # lint's question: which entries can the rules conclude? re-concluding a conclusion adds none
+    assert candidates(tagged, tagged.rule("recommended-only"), Var("t"), catalogue=True) is None
+    assert candidates(tagged, tagged.rule("recommended-and-tagged"), Var("t"), catalogue=True) == ("alpha", "beta")
+    assert candidates(tagged, tagged.rule("by-kind"), Var("t"), catalogue=True) == ("gamma", "delta")
+
+
 def test_targets_are_literal_or_resolved(tagged):
     def first(rule_id):
         rule = tagged.rule(rule_id)
@@ -266,6 +281,15 @@ def test_targets_are_literal_or_resolved(tagged):
     assert first("by-tag") == ("alpha", "beta")
     assert first("recommended-only") == tuple(tagged.treatments)  # never miss one: over-approximate
     assert targets(tagged, tagged.rule("literal"), Action("note", text="x")) == ()
+
+
+def test_what_a_rule_concludes_about_one_entry(tagged):
+    def about(entry):
+        return [r.id for r in tagged.rules if concludes_about(tagged, r, entry)]
+
+    assert about("alpha") == ["by-tag", "recommended-and-tagged", "recommended-only"]
+    assert about("gamma") == ["by-kind", "recommended-only", "literal"]
+    assert about("never") == ["recommended-only"]
 
 
 def test_every_tag_based_avoid_of_the_bundled_kb_reaches_exactly_the_tagged_entries(kb):

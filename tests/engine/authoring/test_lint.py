@@ -194,6 +194,24 @@ def test_a_treatment_no_rule_recommends(make_kb):
     assert [f[2] for f in findings(make_kb, rules, name="b")] == ["no rule recommends treatment delta"]
 
 
+def test_a_conclusion_by_tag_or_kind_concludes_every_entry_it_reaches(make_kb):
+    # never is avoided only as "every unsafe entry": it is avoided, and a rule may react to that
+    rules = CLEAN.replace("    - avoid: never\n      reason: n\n", "") + rule(
+        "by-kind", "[{treatment: {id: $t, kind: unsafe}}]", "- avoid: $t\n      reason: unsafe"
+    )
+    assert findings(make_kb, rules + rule("react", "[{avoid: {treatment: never}}]")) == []
+    # delta is recommended only as "every home-care entry", gamma literally too
+    rules = CLEAN.replace("    - recommend: delta\n      explain: d\n", "") + rule(
+        "by-kind", "[{treatment: {id: $t, kind: home_care}}]", "- recommend: $t\n      explain: home"
+    )
+    assert findings(make_kb, rules + rule("react", "[{recommend: {treatment: delta}}]"), name="b") == []
+    # a variable only a recommendation binds names nothing new: delta is still never recommended
+    rules = CLEAN.replace("    - recommend: delta\n      explain: d\n", "") + rule(
+        "again", "[{recommend: {treatment: $t}}]", "- recommend: $t\n      explain: again"
+    )
+    assert [f[2] for f in findings(make_kb, rules, name="c")] == ["no rule recommends treatment delta"]
+
+
 # --- templates -----------------------------------------------------------------------------
 
 
@@ -623,6 +641,41 @@ def test_a_variable_recommendation_proposes_what_its_pattern_can_match(plan_find
     assert [f[2].split(":")[0] for f in plan_findings(plan, rules=PLANNED + again)] == [
         "no rule proposes alpha+beta for type boxcar"
     ]
+
+
+def test_a_variable_recommendation_proposes_only_what_all_its_patterns_can_match(plan_findings):
+    # zeta (a procedure with no course) carries one of the two tags the rule asks for: never proposed
+    treatments = PLAN_TREATMENTS_ALL + ZETA.replace("    sources:", "    tags: [elective]\n    sources:")
+    both = """\
+- id: both-tags
+  title: both tags
+  when: [{treatment: {id: $t, tags: {contains: elective}}}, {treatment: {id: $t, tags: {contains: focal_work}}}]
+  then:
+    - recommend: $t
+      explain: v
+      targets: [ice_pick]
+  sources: [src.txt]
+"""
+    assert plan_findings(rules=PLANNED + both, treatments=treatments) == []
+    one = both.replace(", {treatment: {id: $t, tags: {contains: focal_work}}}", "")
+    assert [f[2].split(";")[0] for f in plan_findings(rules=PLANNED + one, treatments=treatments)] == [
+        "procedure zeta is recommended but has no 'course', so the course of care never schedules it"
+    ]
+
+
+def test_a_variable_only_a_recommendation_binds_proposes_nothing_new(plan_findings):
+    # it re-recommends what another rule proposes: zeta, which no rule recommends, is not counted as proposed
+    again = """\
+- id: again
+  title: again
+  when: [{recommend: {treatment: $t}}]
+  then:
+    - recommend: $t
+      explain: again
+      targets: [ice_pick]
+  sources: [src.txt]
+"""
+    assert plan_findings(rules=PLANNED + again, treatments=PLAN_TREATMENTS_ALL + ZETA) == []
 
 
 def test_an_add_on_whose_treatments_no_rule_recommends(plan_findings):

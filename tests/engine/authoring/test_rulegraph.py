@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cicatrix.engine.authoring.rulegraph import GraphEdge, build, combination_key, rule_key, treatment_key
+from cicatrix.engine.authoring.rulegraph import build, combination_key, rule_key, treatment_key
+from cicatrix.engine.common.graph import GraphEdge
 from cicatrix.engine.knowledge.loader import load
 
 from ...conftest import TEMPLATES
