@@ -4,6 +4,7 @@ small knowledge bases the authoring and explanation tests break or question."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -251,3 +252,8 @@ TWO_SITES = {
         {"type": "ice_pick", "site": "forehead", "depth": "deep"},
     ],
 }
+
+
+def replace(obj: Any, **changes: Any) -> Any:
+    """A changed copy of a plan object: the parts are NamedTuples, the whole a frozen dataclass."""
+    return obj._replace(**changes) if hasattr(obj, "_replace") else dataclasses.replace(obj, **changes)

@@ -8,7 +8,6 @@ caution only moves an option down when it names a risk for this person.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import replace
 
 from ..knowledge.model import TIERS, KnowledgeBase
 from .result import Problem, Recommendation
@@ -46,4 +45,4 @@ def ranked(
             r.id,
         )
 
-    return tuple(replace(r, rank=i) for i, r in enumerate(sorted(recommendations, key=order), 1))
+    return tuple(r._replace(rank=i) for i, r in enumerate(sorted(recommendations, key=order), 1))

@@ -3,6 +3,10 @@
 Renderers (text, Markdown) read these objects, and :mod:`.contract` turns them
 into the JSON contract, whose field names they follow; the engine never imports a
 renderer.
+
+The parts are NamedTuples, the whole a frozen dataclass: as immutable either way,
+but a NamedTuple class costs a fraction of a dataclass to create, and every cold
+consultation creates these classes before it can print a line.
 """
 
 from __future__ import annotations
@@ -10,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..session.records import Consultation
 
 
-@dataclass(frozen=True)
-class Recommendation:
+class Recommendation(NamedTuple):
     """An option the plan allows, with every rule and source behind it."""
 
     id: str
@@ -38,8 +41,7 @@ class Recommendation:
     evidence: str = ""  # high / medium / low: the catalogue's confidence in the entry
 
 
-@dataclass(frozen=True)
-class Avoidance:
+class Avoidance(NamedTuple):
     """An option that is unsafe or never to be done for this person, and why."""
 
     id: str
@@ -51,8 +53,7 @@ class Avoidance:
     citations: tuple[str, ...] = ()  # the sources with the section anchors the rules give
 
 
-@dataclass(frozen=True)
-class Alert:
+class Alert(NamedTuple):
     """What must be acted on before anything else in the plan."""
 
     id: str
@@ -63,8 +64,7 @@ class Alert:
     citations: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class LeftOut:
+class LeftOut(NamedTuple):
     """An option ruled out by a preference (not by safety), with what it would take."""
 
     id: str
@@ -77,8 +77,7 @@ class LeftOut:
     citations: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class DroppedCombination:
+class DroppedCombination(NamedTuple):
     """A combination some rule proposed that resolution left out, and why (for why-not)."""
 
     id: str
@@ -86,8 +85,7 @@ class DroppedCombination:
     reason: str
 
 
-@dataclass(frozen=True)
-class RoutineStep:
+class RoutineStep(NamedTuple):
     """How to use one home-care item, and where it goes."""
 
     id: str
@@ -96,8 +94,7 @@ class RoutineStep:
     where: str = ""  # which area it goes on, when the plan covers more than one
 
 
-@dataclass(frozen=True)
-class Routine:
+class Routine(NamedTuple):
     """The week of home care: the morning order and each evening's steps."""
 
     morning: tuple[str, ...]
@@ -106,8 +103,7 @@ class Routine:
     unscheduled: tuple[str, ...] = ()  # evening items no free night could take
 
 
-@dataclass(frozen=True)
-class RuledOut:
+class RuledOut(NamedTuple):
     """An option proposed for one problem that the plan cannot use there, and why."""
 
     id: str
@@ -117,8 +113,7 @@ class RuledOut:
     rules: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """A group of input items of one kind on one region, with the option chosen for it."""
 
     id: str
@@ -138,8 +133,7 @@ class Problem:
     citations: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class CourseItem:
+class CourseItem(NamedTuple):
     """One option in the course, with its weeks and sessions."""
 
     id: str
@@ -154,8 +148,7 @@ class CourseItem:
     interval_weeks: int | None
 
 
-@dataclass(frozen=True)
-class CoursePhase:
+class CoursePhase(NamedTuple):
     """A stretch of the course whose items share a purpose and a start."""
 
     number: int
@@ -166,8 +159,7 @@ class CoursePhase:
     items: tuple[CourseItem, ...]
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """What a person acts on: where to start, the problems, the course and when to re-assess."""
 
     summary: tuple[str, ...] = ()
@@ -178,8 +170,7 @@ class Plan:
     also: tuple[str, ...] = ()  # recommended options that serve no problem (nothing in the input list)
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """One entry of a plan's numbered reference list (see :mod:`.references`)."""
 
     n: int
@@ -191,8 +182,7 @@ class Reference:
     cited_as: tuple[str, ...]  # the citations (document#anchor) it stands for
 
 
-@dataclass(frozen=True)
-class KbInfo:
+class KbInfo(NamedTuple):
     """Which knowledge base made a plan, so a plan can be traced to the exact rules."""
 
     name: str

@@ -13,8 +13,6 @@ generated patients of the bundled knowledge base."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -31,7 +29,7 @@ from cicatrix.engine.resolve.roots import roots
 from cicatrix.engine.resolve.safety import SafetyInvariantError, _check_plan, check_invariants
 
 from ...conftest import EXAMPLES
-from ...helpers import consult, patients, rule
+from ...helpers import consult, patients, replace, rule
 from .test_problems import PLAN, plan_kb
 
 PRIORITIES = """

@@ -11,8 +11,6 @@ the bundled knowledge base."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -24,7 +22,7 @@ from cicatrix.engine.resolve.result import Problem, Recommendation, RuledOut
 from cicatrix.engine.resolve.safety import SafetyInvariantError, _check_plan
 
 from ...conftest import EXAMPLES
-from ...helpers import patients
+from ...helpers import patients, replace
 from .test_problems import NOTHING, PLAN_PROBLEMS, plan_kb, procedure
 
 COURSE = """\

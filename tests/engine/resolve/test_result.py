@@ -69,8 +69,12 @@ def test_defaults():
     ],
 )
 def test_plan_objects_are_frozen(record, attribute):
-    with pytest.raises(FrozenInstanceError):
+    # the parts are NamedTuples (AttributeError), the whole a frozen dataclass (a subclass of it)
+    with pytest.raises(AttributeError):
         setattr(record, attribute, None)
+    if record is RESULT:
+        with pytest.raises(FrozenInstanceError):
+            setattr(record, attribute, None)
 
 
 def test_a_plan_compares_by_content_not_by_its_consultation():
@@ -85,11 +89,11 @@ def test_a_plan_compares_by_content_not_by_its_consultation():
     "changed",
     [
         replace(RESULT, kb=KbInfo("kb", "2", "sha256:0")),
-        replace(RESULT, recommendations=(replace(REC, rank=2),)),
+        replace(RESULT, recommendations=(REC._replace(rank=2),)),
         replace(RESULT, avoid=()),
         replace(RESULT, notes=()),
         replace(RESULT, dropped=(DroppedCombination("a+b", ("r",), "why"),)),
-        replace(RESULT, routine=replace(ROUTINE, unscheduled=("delta",))),
+        replace(RESULT, routine=ROUTINE._replace(unscheduled=("delta",))),
     ],
 )
 def test_any_difference_in_what_the_plan_says_is_seen(changed):

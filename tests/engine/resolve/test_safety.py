@@ -7,8 +7,6 @@ the whole on generated patients of the bundled knowledge base."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,7 +25,7 @@ from cicatrix.engine.resolve.safety import (
 )
 
 from ...conftest import EXAMPLES
-from ...helpers import consult, patients
+from ...helpers import consult, patients, replace
 
 # --- enforcing: avoid wins, combinations need their parts ----------------------------
 

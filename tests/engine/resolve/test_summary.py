@@ -6,8 +6,6 @@ steps and its re-assessment and folds the middle."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from cicatrix.engine.patient.reader import read
@@ -17,6 +15,7 @@ from cicatrix.engine.resolve.result import Alert
 from cicatrix.engine.resolve.summary import MAX_LINES, summary
 
 from ...conftest import EXAMPLES
+from ...helpers import replace
 from .test_course import ckb, problem, rec  # noqa: F401  (ckb is a fixture)
 
 URGENT = Alert("stop", "urgent", "Stop now.", ("r",), ())
