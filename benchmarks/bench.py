@@ -8,6 +8,11 @@ prints load+compile time, the median time of one consultation with the engine
 built once and reset between patients, and the peak resident memory. Times are
 wall-clock on a noisy machine: compare the ratios within one run, not absolute
 numbers across runs.
+
+The CLIPS column here keeps clipspy's Python error router on, which CLIPS calls
+back for every character ``assert_string`` parses (~80% of that column): it is
+clipspy's cost, not the engine's. ``clips_fair.py`` measures the CLIPS engine itself,
+with the router off, shape by shape, after checking both engines fire the same rules.
 """
 
 from __future__ import annotations
