@@ -26,18 +26,23 @@ _handlers_before = list(_root.handlers)
 
 import experta  # noqa: E402
 from experta import (  # noqa: E402
+    AND,
     AS,
+    EXISTS,
+    FORALL,
     MATCH,
     NOT,
+    OR,
     TEST,
     Fact,
     InitialFact,
     KnowledgeEngine,
     P,
     Rule,
+    W,
 )
 from experta.abstract import Strategy  # noqa: E402
-from experta.fieldconstraint import L  # noqa: E402
+from experta.fieldconstraint import ANDFC, NOTFC, ORFC, L  # noqa: E402
 from experta.matchers.rete import ReteMatcher  # noqa: E402
 from experta.matchers.rete.check import FeatureCheck, TypeCheck  # noqa: E402
 from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
@@ -47,8 +52,10 @@ from experta.matchers.rete.nodes import (  # noqa: E402
     FeatureTesterNode,
     NotNode,
     OrdinaryMatchNode,
+    WhereNode,
 )
 from experta.matchers.rete.token import Token  # noqa: E402
+from experta.matchers.rete.utils import prepare_rule  # noqa: E402
 
 for _handler in list(_root.handlers):
     if _handler not in _handlers_before:
@@ -59,10 +66,17 @@ logging.getLogger("experta").propagate = False
 EXPERTA_VERSION: str = experta.__version__
 
 __all__ = [
+    "AND",
+    "ANDFC",
     "AS",
+    "EXISTS",
     "EXPERTA_VERSION",
+    "FORALL",
     "MATCH",
     "NOT",
+    "NOTFC",
+    "OR",
+    "ORFC",
     "TEST",
     "BusNode",
     "ChildNode",
@@ -82,4 +96,7 @@ __all__ = [
     "Strategy",
     "Token",
     "TypeCheck",
+    "W",
+    "WhereNode",
+    "prepare_rule",
 ]

@@ -27,6 +27,15 @@ Nothing changes what matches: the nodes, their tests, memories and the order in
 which they receive tokens per child are experta's own. The differential tests in
 ``tests/engine/match/test_matcher.py`` run random rule sets and patients through both matchers
 and require identical firings, in the same order, and identical plans.
+
+The matcher is a drop-in for experta's on every rule experta's runs, not only on
+the flat conjunctions the compiler emits: OR, EXISTS, FORALL, NOT over AND / OR /
+NOT, alternatives (``|``) in fields. Those rules go through experta's own
+preparation and wiring, and the steps above apply to the nodes they produce
+(``tests/engine/match/test_matcher_conditional_elements.py`` runs random ones
+against the stock matcher). A rule experta cannot build, or one that would fail
+in the middle of matching, is refused with an :class:`UnsupportedRule` naming
+it when the network is built.
 """
 
 from __future__ import annotations
@@ -34,8 +43,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..common.errors import CicatrixError
 from ..compile.compat import (
+    ANDFC,
     NOT,
+    NOTFC,
+    ORFC,
     TEST,
     BusNode,
     ChildNode,
@@ -52,18 +65,10 @@ from ..compile.compat import (
     ReteMatcher,
     Token,
     TypeCheck,
+    W,
+    WhereNode,
+    prepare_rule,
 )
-
-
-class _One:
-    """Stands in for an engine with a single rule, for experta's own preparation."""
-
-    def __init__(self, rule: Any):
-        self.rule = rule
-
-    def get_rules(self) -> list[Any]:
-        return [self.rule]
-
 
 INDEX_THRESHOLD = 3  # index a node's children once this many test the same field
 
@@ -117,13 +122,36 @@ class AlphaMemory:
     unlinking; Doorenbos 1995).
     """
 
-    def __init__(self, touched: dict[int, Any]):
+    def __init__(self, touched: dict[int, Any], joins: list[Any]):
         self.tokens: list[Any] = []
         self.linked: list[Any] = []
         self.touched = touched
+        self.joins = joins  # every join it feeds, linked or not
+
+    @property
+    def children(self) -> list[Any]:
+        """The joins this memory feeds, as experta lists a node's children, so that
+        what walks the network (experta's ``print_network``) still sees all of it."""
+        return [ChildNode(join, join.activate_right) for join in self.joins]
+
+    def __str__(self) -> str:
+        return "AlphaMemory"
 
     def receive(self, token: Any) -> None:
+        """Pass a token to the linked joins, then remember it (or forget its valid twin).
+
+        Passing a token on can link another join of this memory: a NOT on its right
+        that lets a token through, say, reaches that join's left side. experta
+        would hand the token to that join too, after its left activation, so the
+        loop runs over the growing list and the join gets it in turn; and its
+        replay must hold what it had received before this token, which is why the
+        memory is updated only after the loop. Updating it first would hand the
+        join the token twice (once replayed, once in turn), and a retraction
+        replayed without its valid twin would reach a join that never held it.
+        """
         self.touched[id(self)] = self
+        for join in self.linked:  # grows while it runs (see above)
+            join._activate_right(_copy(token))
         if token.is_valid():
             self.tokens.append(token)
         else:
@@ -132,8 +160,6 @@ class AlphaMemory:
                 if held.to_info() == info:
                     del self.tokens[i]
                     break
-        for join in self.linked:
-            join._activate_right(_copy(token))
 
     def link(self, join: Any) -> None:
         join.cx_linked = True
@@ -179,6 +205,123 @@ def _fast_check(check: Any) -> Callable[[Any], Any]:
     return check
 
 
+# -- rules experta's network takes as they are, and rules it cannot take ---------------
+
+
+def _in_normal_form(rule: Any) -> bool:
+    """Whether experta's normal-form rewrite would leave ``rule`` as it is.
+
+    True for a flat conjunction of patterns, NOTs of one pattern and TESTs whose
+    field constraints are plain (see :func:`_plain`): the only rules the compiler
+    emits. For those the rewrite is a costly no-op; every other rule needs it.
+    """
+    for element in rule:
+        if isinstance(element, TEST):
+            continue
+        if isinstance(element, NOT):
+            if len(element) != 1:
+                return False
+            element = element[0]
+        if not isinstance(element, Fact) or not all(_plain(v) for v in element.values()):
+            return False
+    return True
+
+
+_ATOMS = (L, P, W)
+
+
+def _plain(constraint: Any) -> bool:
+    """A field constraint the rewrite keeps as it is: no alternative to split into
+    several patterns (``|``), no double negation to cancel, no nested ``&`` to flatten."""
+    if isinstance(constraint, ORFC):
+        return False
+    if isinstance(constraint, NOTFC):
+        return isinstance(constraint[0], _ATOMS)
+    if isinstance(constraint, ANDFC):
+        return all(isinstance(c, _ATOMS) or (isinstance(c, NOTFC) and isinstance(c[0], _ATOMS)) for c in constraint)
+    return True
+
+
+class UnsupportedRule(CicatrixError):
+    """A rule experta's Rete network cannot run, refused while the network is built."""
+
+    def __init__(self, rule: Any, reason: str):
+        self.rule = rule
+        name = getattr(getattr(rule, "_wrapped", None), "__name__", None) if rule is not None else None
+        super().__init__(f"rule {name or rule!r}: {reason}" if rule is not None else reason)
+
+
+_SUPPORTED = (
+    "the matcher takes patterns, TEST, AND, OR, EXISTS, FORALL of two or more patterns, "
+    "and NOT over a pattern, an AND, an OR or a NOT, but not a NOT over EXISTS, FORALL or TEST "
+    "nor an OR inside EXISTS or FORALL"
+)
+
+
+def _unbuildable(engine: Any, failure: Exception) -> UnsupportedRule:
+    """The error naming the first rule whose network experta cannot build on its own.
+
+    Only called once building has already failed, so rebuilding rule by rule to
+    find the culprit costs nothing on the way every knowledge base takes.
+    """
+    for rule in engine.get_rules():
+        try:
+            ruleset = {prepare_rule(rule)}
+            ReteMatcher.build_beta_part(ruleset, ReteMatcher.build_alpha_part(ruleset, BusNode()))
+        except Exception as exc:  # the same failure, now attributable to one rule
+            return UnsupportedRule(rule, f"cannot be matched ({type(exc).__name__}: {exc}); {_SUPPORTED}")
+    return UnsupportedRule(None, f"the rules cannot be matched ({type(failure).__name__}: {failure}); {_SUPPORTED}")
+
+
+def _negates_a_binding(constraint: Any, negated: bool = False) -> bool:
+    """Whether a field constraint can put a negated binding (``~MATCH.x``) in a token's context."""
+    if isinstance(constraint, NOTFC):
+        return any(_negates_a_binding(c, True) for c in constraint)
+    if isinstance(constraint, (ANDFC, ORFC)):
+        return any(_negates_a_binding(c, negated) for c in constraint)
+    return negated and getattr(constraint, "__bind__", None) is not None
+
+
+def _refuse_negated_bindings_on_the_left(nodes: list[Any]) -> None:
+    """Refuse a rule whose negated binding reaches the left side of a join.
+
+    A pattern like ``Fact(a=~MATCH.x)`` leaves ``(False, "x")`` in its tokens'
+    context. On the right side of a join that means "not the x bound on the
+    left"; on the left side, experta's join test raises RuntimeError ("Negated
+    value present before capture") the first time the other side holds a token,
+    in the middle of a consultation. The path from such a pattern to a join's left
+    port is fixed when the network is built, so the rule is refused here instead.
+    """
+    tainted = [
+        n for n in nodes if isinstance(n, FeatureTesterNode) and _negates_a_binding(getattr(n.matcher, "how", None))
+    ]
+    seen: set[int] = set()
+    while tainted:
+        node = tainted.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for child in node.children:
+            port = getattr(child.callback, "__name__", "")
+            if port == "activate_left" and isinstance(child.node, (OrdinaryMatchNode, NotNode)):
+                raise UnsupportedRule(
+                    _rule_below(child.node),
+                    "a pattern negates a variable (~MATCH.name) before any pattern binds it, which experta "
+                    "cannot match; bind the variable in an earlier pattern",
+                )
+            if port == "activate" and isinstance(child.node, (FeatureTesterNode, WhereNode)):
+                tainted.append(child.node)  # passes the context on unchanged
+
+
+def _rule_below(node: Any) -> Any:
+    """The rule a beta node belongs to (experta builds the beta nodes of each rule apart)."""
+    while not isinstance(node, ConflictSetNode):
+        if not node.children:  # pragma: no cover - every node experta wires leads to a rule
+            return None
+        node = node.children[0].node
+    return node.rule
+
+
 class IncrementalReteMatcher(ReteMatcher):
     """experta's Rete network, driven incrementally (see the module docstring)."""
 
@@ -188,6 +331,7 @@ class IncrementalReteMatcher(ReteMatcher):
         self._touched: dict[int, Any] = {}  # nodes holding memory since the last reset
         self._budget = [0]  # rule matches since the last reset, bounded by MAX_MATCHES
         nodes = _walk(self.root_node)
+        _refuse_negated_bindings_on_the_left(nodes)
         self._right_ports = {
             c for n in nodes for c in n.children if getattr(c.callback, "__name__", "") == "activate_right"
         }
@@ -256,7 +400,7 @@ class IncrementalReteMatcher(ReteMatcher):
         ]
         if not joins:
             return
-        memory = AlphaMemory(self._touched)
+        memory = AlphaMemory(self._touched, [c.node for c in joins])
         for child in joins:
             join = child.node
             join.cx_right_parent = memory
@@ -345,26 +489,44 @@ class IncrementalReteMatcher(ReteMatcher):
 
     @staticmethod
     def prepare_ruleset(engine: Any) -> set[Any]:
-        """experta rewrites every rule into disjunctive normal form first, which costs
-        more than the rest of building the network; the compiler only ever emits a
-        flat conjunction of patterns, NOTs and TESTs, which is already in that form,
-        so only experta's last step (an InitialFact before a leading NOT, or for a
-        rule without patterns) is applied to those."""
+        """experta's own preparation of every rule, skipping its normal-form rewrite where that is a no-op.
+
+        experta rewrites every rule into disjunctive normal form first, which costs
+        more than the rest of building the network. The compiler only ever emits a
+        flat conjunction of patterns, NOTs of one pattern and TESTs whose field
+        constraints hold no alternative (``|``) and no double negation: that is
+        already the normal form, so only experta's last step (an InitialFact before
+        a leading NOT, or for a rule without patterns) is applied to those. Any
+        other rule (OR, EXISTS, FORALL, NOT over AND, ``|`` in a field, ...) goes
+        through experta's full preparation, so the network it gets is exactly
+        the one the stock matcher builds for it.
+        """
         prepared = set()
         for rule in engine.get_rules():
-            if all(
-                isinstance(e, (Fact, NOT, TEST)) and not (isinstance(e, NOT) and not isinstance(e[0], Fact))
-                for e in rule
-            ):
+            if _in_normal_form(rule):
                 # new_conditions also drops the engine experta bound the rule to while
-                # listing rules, as its own preparation does
-                if not rule or isinstance(rule[0], NOT) or not any(isinstance(e, Fact) for e in rule):
+                # listing rules, as its own preparation does. experta counts the
+                # pattern of a NOT as a pattern here: a rule of TESTs and NOTs that
+                # does not start with the NOT gets no InitialFact (and never fires).
+                if not rule or isinstance(rule[0], NOT) or not any(isinstance(e, (Fact, NOT)) for e in rule):
                     prepared.add(rule.new_conditions(InitialFact(), *rule))
                 else:
                     prepared.add(rule.new_conditions(*rule))
-            else:  # pragma: no cover - the compiler never produces OR or nested AND
-                prepared.add(ReteMatcher.prepare_ruleset.__func__(_One(rule)).pop())
+            else:
+                prepared.add(prepare_rule(rule))
         return prepared
+
+    def build_network(self) -> None:
+        """experta's network for the rules, or a :class:`UnsupportedRule` naming the rule it cannot build.
+
+        experta's own builder fails on a few combinations (a NOT over EXISTS,
+        FORALL or TEST; an OR inside EXISTS or FORALL; a FORALL of one pattern)
+        with a bare KeyError, SyntaxError or AttributeError that names no rule.
+        """
+        try:
+            super().build_network()
+        except Exception as exc:  # experta raises whatever its builder happens to hit
+            raise _unbuildable(self.engine, exc) from exc
 
     # -- the Matcher interface ----------------------------------------------------------
 

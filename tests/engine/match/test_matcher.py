@@ -80,7 +80,7 @@ def _rule(i: int, when: list, unless: list, then: list, salience: int) -> dict:
 rule_sets = st.lists(
     st.tuples(
         st.lists(pattern, max_size=3),
-        st.lists(pattern, max_size=1),
+        st.lists(pattern, max_size=2),  # `unless`: one NOT per pattern
         st.lists(action, min_size=1, max_size=2),
         st.sampled_from([-5, 0, 0, 5, 10]),
     ),
