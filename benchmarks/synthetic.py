@@ -54,6 +54,9 @@ def rules(n: int) -> list[dict[str, Any]]:
     return out
 
 
+PER_FILE = 1000
+
+
 def write_kb(root: Path, n: int) -> Path:
     k = kinds(n)
     (root / "rules").mkdir(parents=True, exist_ok=True)
@@ -103,7 +106,12 @@ def write_kb(root: Path, n: int) -> Path:
         }
     }  # fmt: skip
     (root / "treatments.yaml").write_text(yaml.safe_dump(treatments, sort_keys=False))
-    (root / "rules" / "synthetic.yaml").write_text(yaml.safe_dump(rules(n), sort_keys=False))
+    # Files of at most PER_FILE rules: one file of 10,000 rules holds more values than
+    # a knowledge-base file may (engine/documents/limits.py), as an author's would.
+    generated = rules(n)
+    for start in range(0, len(generated), PER_FILE):
+        chunk = generated[start : start + PER_FILE]
+        (root / "rules" / f"synthetic-{start // PER_FILE:03d}.yaml").write_text(yaml.safe_dump(chunk, sort_keys=False))
     return root
 
 

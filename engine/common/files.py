@@ -37,7 +37,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -329,6 +328,8 @@ def _replacing(target: str, label: str, found: os.stat_result | None, mode: str,
         raise CicatrixError.about(label, "cannot write: the file is read-only (permission denied)")
     try:
         # Beside the target, not in /tmp: a rename is atomic only within one file system.
+        import tempfile  # here, not at the top: a consultation printing to standard output never needs it
+
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise write_error(label, exc) from exc
