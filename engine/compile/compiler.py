@@ -107,15 +107,27 @@ class DeterministicDepthStrategy(Strategy):
     firings, and so every trace, identical from run to run.
     """
 
+    # Fact id -> the id the order is decided by; set by a session that declares its
+    # constant facts ahead of the input (see match.snapshot.logical_ids), else None.
+    order: Callable[[int], int] | None = None
+
     def get_key(self, activation: Any) -> tuple[Any, ...]:
-        facts = sorted((f["__factid__"] for f in activation.facts), reverse=True)
+        order = self.order
+        ids = [f["__factid__"] for f in activation.facts]
+        facts = sorted(ids if order is None else map(order, ids), reverse=True)
         # The same rule can match the same facts in two ways (two patterns of one
         # template swapping facts); the facts in pattern order settle that too.
         in_order = tuple(
-            activation.context[name]["__factid__"]
+            activation.context[name]["__factid__"] if order is None else order(activation.context[name]["__factid__"])
             for name in sorted((k for k in activation.context if k.startswith(FACT_PREFIX)), key=lambda k: int(k[2:]))
         )
         return (activation.rule.salience, facts, -activation.rule.cx_index, in_order)
+
+    def rekey(self, agenda: Any) -> None:
+        """Order the agenda afresh, as when the order of fact ids has changed under it."""
+        for act in agenda.activations:
+            act.key = self.get_key(act)
+        agenda.activations.sort()
 
     def _update_agenda(self, agenda: Any, added: Any, removed: Any) -> None:
         import bisect

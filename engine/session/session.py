@@ -14,8 +14,9 @@ from typing import Any
 from ..compile.compiler import FACT_ID_KEY, FACT_PREFIX, VAR_PREFIX, CompiledKB, compile_kb
 from ..knowledge.model import Action, KnowledgeBase, Rule, Var, catalogue_fact
 from ..knowledge.wording import fill, placeholders
-from ..match.matcher import TooManyMatches
+from ..match.matcher import IncrementalReteMatcher, TooManyMatches
 from ..match.select import engine_class
+from ..match.snapshot import Snapshot, logical_ids
 from ..patient.reader import PatientInput
 from .records import ActionRecord, Consultation, FactRecord, Firing
 
@@ -45,6 +46,8 @@ class Session:
         self._ids: dict[int, str] = {}
         self._counters: dict[str, int] = {}
         self._known: dict[tuple[str, str], str] = {}  # (template, values) -> fact id, to name duplicates
+        self._snapshot: Snapshot | None = None  # the state after the catalogue, once matched
+        self._catalogue: list[tuple[Any, FactRecord]] = []
 
     # -- running ----------------------------------------------------------
 
@@ -63,6 +66,7 @@ class Session:
             # The interrupted propagation left the network half-updated: start a new one.
             self.engine = self._engine_class()
             self.engine.listener = self
+            self._snapshot = None
 
             rules = self.kb.rules
             rule = next((r for r in rules if r.index == exc.index), None)
@@ -78,18 +82,64 @@ class Session:
             ) from None
 
     def _consult(self, patient: PatientInput) -> Consultation:
-        self.engine.reset()
         self._facts, self._firings, self._ids, self._counters, self._known = [], [], {}, {}, {}
+        if self._snapshot is not None or self._snapshots():
+            return self._consult_from_snapshot(patient)
+        self.engine.reset()
+        self._declare_input(patient)
+        for declared, record in self._declare_catalogue():
+            self._register(declared, record)
+        self.engine.run()
+        return Consultation(facts=tuple(self._facts), firings=tuple(self._firings))
+
+    def _declare_input(self, patient: PatientInput) -> None:
         classes = self.compiled.fact_classes
         for fact in patient.facts:
             declared = self.engine.declare(classes[fact.template](**fact.values, **{FACT_ID_KEY: fact.id}))
             self._register(declared, FactRecord(fact.id, fact.template, dict(fact.values), "input"))
-        if self.compiled.uses_catalogue:
-            for t in self.kb.treatments.values():
-                values = catalogue_fact(t)
-                declared = self.engine.declare(classes["treatment"](**values))
-                self._register(declared, FactRecord(f"treatment/{t.id}", "treatment", values, "catalogue"))
-        self.engine.run()
+
+    def _declare_catalogue(self) -> list[tuple[Any, FactRecord]]:
+        """Declare the catalogue's facts (none when no rule reads them), with their records."""
+        if not self.compiled.uses_catalogue:
+            return []
+        made = self.compiled.fact_classes["treatment"]
+        out = []
+        for t in self.kb.treatments.values():
+            values = catalogue_fact(t)
+            out.append(
+                (self.engine.declare(made(**values)), FactRecord(f"treatment/{t.id}", "treatment", values, "catalogue"))
+            )
+        return out
+
+    # -- the catalogue, matched once ----------------------------------------
+
+    def _snapshots(self) -> bool:
+        """Match the catalogue once and keep the state it leaves, where that can be done.
+
+        The catalogue is the same for every consultation, so its facts are
+        declared once, ahead of any input, and the network's state after them is
+        restored for each patient (see :mod:`..match.snapshot`): the same firings
+        in the same order, for about a third less work per consultation.
+        """
+        if not self.compiled.uses_catalogue or not isinstance(self.engine.matcher, IncrementalReteMatcher):
+            return False
+        self.engine.reset()
+        self._catalogue = self._declare_catalogue()
+        self._snapshot = Snapshot(self.engine)
+        return True
+
+    def _consult_from_snapshot(self, patient: PatientInput) -> Consultation:
+        assert self._snapshot is not None
+        engine = self.engine
+        self._snapshot.restore(engine)
+        catalogue = self._catalogue
+        first = catalogue[0][0]["__factid__"] if catalogue else 1
+        engine.strategy.order = logical_ids(len(catalogue), first, len(patient.facts))
+        engine.strategy.rekey(engine.agenda)
+        self._declare_input(patient)
+        for declared, record in catalogue:  # recorded after the input, where they were declared before
+            self._register(declared, record)
+        engine.run()
         return Consultation(facts=tuple(self._facts), firings=tuple(self._firings))
 
     def _register(self, declared: Any, record: FactRecord) -> None:
