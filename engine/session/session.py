@@ -83,7 +83,10 @@ class Session:
 
     def _consult(self, patient: PatientInput) -> Consultation:
         self._facts, self._firings, self._ids, self._counters, self._known = [], [], {}, {}, {}
-        if self._snapshot is not None or self._snapshots():
+        if self._snapshot is not None:
+            self._snapshot.restore(self.engine)
+            return self._consult_from_snapshot(patient)
+        if self._snapshots():  # the engine is as the snapshot left it: nothing to restore
             return self._consult_from_snapshot(patient)
         self.engine.reset()
         self._declare_input(patient)
@@ -131,7 +134,6 @@ class Session:
     def _consult_from_snapshot(self, patient: PatientInput) -> Consultation:
         assert self._snapshot is not None
         engine = self.engine
-        self._snapshot.restore(engine)
         catalogue = self._catalogue
         first = catalogue[0][0]["__factid__"] if catalogue else 1
         engine.strategy.order = logical_ids(len(catalogue), first, len(patient.facts))
