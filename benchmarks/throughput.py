@@ -101,7 +101,7 @@ def main() -> None:
         outs: dict[str, Path] = {}
         for r in range(args.rounds):
             for name, env in trees.items() if r % 2 == 0 else reversed(list(trees.items())):
-                out = root / f"out-{len(outs)}.jsonl"
+                out = root / f"out-{r}-{name.replace(' ', '-')}.jsonl"
                 small = _batch_cpu(env, few, root / "few-out.jsonl")
                 large = _batch_cpu(env, many, out)
                 per[name].append((large - small) / (args.patients - FEW))
