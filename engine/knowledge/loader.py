@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..common.errors import CicatrixError, Problem, did_you_mean
+from ..common.memory import collector_paused
 from ..documents import limits, validate, yamlio
 from . import schemas
 from .files import BUNDLED_KB, PLAN_FILE, digest_of, knowledge_files
@@ -85,7 +86,15 @@ def load(root: Path | str | None = None) -> KnowledgeBase:
     """Load and validate a knowledge-base folder.
 
     Raises :class:`CicatrixError` listing every problem found, not just the first.
+    Everything loaded stays alive, so the cyclic collector is paused meanwhile
+    (see :mod:`..common.memory`): with it on, loading grows faster than linearly
+    with the number of rules.
     """
+    with collector_paused():
+        return _load(root)
+
+
+def _load(root: Path | str | None) -> KnowledgeBase:
     root = Path(root) if root is not None else BUNDLED_KB
     if not root.is_dir():
         raise CicatrixError.about(str(root), "no such knowledge-base folder")
@@ -408,21 +417,23 @@ def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[s
     named = {t.id: _in_sentence(t.name) for t in treatments.values()}
     where = Where(f"{file} (built in)")
 
-    def f(name: str, kind: str, allowed: tuple[Any, ...] | None = None, description: str = "") -> FieldSpec:
-        return FieldSpec(name=name, type=kind, allowed=allowed, required=True, description=description)
+    def f(
+        name: str, kind: str, allowed: tuple[Any, ...] | None = None, description: str = "", unit: str = ""
+    ) -> FieldSpec:
+        return FieldSpec(name=name, type=kind, allowed=allowed, required=True, description=description, unit=unit)
 
     return {
         "treatment": Template(
             name="treatment",
             description="A catalogue entry as a fact, so rules can reason over the catalogue.",
             fields={
-                "id": replace(f("id", "string", ids), labels=named),
+                "id": f("id", "string", ids)._replace(labels=named),
                 "kind": f("kind", "string", CATALOGUE_KINDS),
-                "downtime_min": replace(
-                    f("downtime_min", "number", None, "fewest days of visible downtime"), unit="days"
+                "downtime_min": f("downtime_min", "number", None, "fewest days of visible downtime")._replace(
+                    unit="days"
                 ),
-                "downtime_max": replace(
-                    f("downtime_max", "number", None, "most days of visible downtime"), unit="days"
+                "downtime_max": f("downtime_max", "number", None, "most days of visible downtime")._replace(
+                    unit="days"
                 ),
                 "cost": f("cost", "string", COSTS),
                 "tags": f("tags", "list", tags or None),
@@ -435,7 +446,7 @@ def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[s
             name="recommend",
             description="Asserted by every recommend action.",
             fields={
-                "treatment": replace(f("treatment", "string", ids), labels=named),
+                "treatment": f("treatment", "string", ids)._replace(labels=named),
                 "tier": f("tier", "string", TIERS),
             },
             input=None,
@@ -445,7 +456,7 @@ def _builtin_templates(treatments: Mapping[str, Treatment], file: str) -> dict[s
         "avoid": Template(
             name="avoid",
             description="Asserted by every avoid action.",
-            fields={"treatment": replace(f("treatment", "string", ids), labels=named)},
+            fields={"treatment": f("treatment", "string", ids)._replace(labels=named)},
             input=None,
             where=where,
             builtin=True,

@@ -16,9 +16,12 @@ from typing import Any, NamedTuple
 
 from ..common.numbers import number_text
 
+# The default of a mapping field, shared by every entry that leaves it out: nothing
+# writes to these mappings once loaded (a read-only proxy would not pickle into the cache).
+_EMPTY: Mapping[Any, Any] = {}
 
-@dataclass(frozen=True)
-class Where:
+
+class Where(NamedTuple):
     """Where an object was defined, for messages and for ``kb show``."""
 
     file: str
@@ -34,15 +37,14 @@ class Where:
 FIELD_TYPES = ("integer", "number", "boolean", "string", "list")
 
 
-@dataclass(frozen=True)
-class FieldSpec:
+class FieldSpec(NamedTuple):
     """One slot of a template, with its CLIPS-like constraints."""
 
     name: str
     type: str
     description: str = ""
     allowed: tuple[Any, ...] | None = None  # for strings, and for the items of lists
-    labels: Mapping[Any, str] = field(default_factory=dict)
+    labels: Mapping[Any, str] = _EMPTY
     minimum: float | None = None
     maximum: float | None = None
     nullable: bool = False
@@ -117,8 +119,7 @@ def _among(value: Any, allowed: tuple[Any, ...]) -> bool:
     return any(a == value and isinstance(a, bool) == isinstance(value, bool) for a in allowed)
 
 
-@dataclass(frozen=True)
-class InputSpec:
+class InputSpec(NamedTuple):
     """How a template's facts come from the patient file: one mapping or a list."""
 
     key: str
@@ -127,8 +128,7 @@ class InputSpec:
     max_items: int | None = None  # the most entries a patient file may give
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(NamedTuple):
     """A fact template, like CLIPS ``deftemplate``: the fields a fact of this kind may carry."""
 
     name: str
@@ -151,8 +151,7 @@ GRADES = ("high", "medium-high", "medium", "low-medium", "low")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-@dataclass(frozen=True)
-class RoutineSpec:
+class RoutineSpec(NamedTuple):
     """Where a home-care item goes in the daily routine."""
 
     morning: bool
@@ -181,8 +180,7 @@ class CourseSpec(NamedTuple):
     only_with: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Treatment:
+class Treatment(NamedTuple):
     """One catalogue entry: what the plan says about an option, and the values rules match on."""
 
     id: str
@@ -235,24 +233,21 @@ class Var:
         return f"${self.name}"
 
 
-@dataclass(frozen=True)
-class Test:
+class Test(NamedTuple):
     """One constraint on one field. ``op`` is eq, any, lt, lte, gt, gte, in, not, contains, bind."""
 
     op: str
     value: Any  # a literal, a tuple of literals, or a Var
 
 
-@dataclass(frozen=True)
-class FieldConstraint:
+class FieldConstraint(NamedTuple):
     """The tests one pattern puts on one field, kept together so lint and the compiler read them alike."""
 
     field: str
     tests: tuple[Test, ...]
 
 
-@dataclass(frozen=True)
-class Pattern:
+class Pattern(NamedTuple):
     """One condition of a rule: a template and the constraints on its fields."""
 
     template: str
@@ -273,8 +268,7 @@ ACTION_KINDS = ("recommend", "avoid", "combine", "assert", "caution", "note", "a
 SEVERITIES = ("urgent", "warning")  # of an alert, most pressing first
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     """One thing a rule does when it fires; the resolver, not the rule, decides what it means for the plan."""
 
     kind: str
@@ -285,16 +279,15 @@ class Action:
     components: tuple[str, ...] = ()
     sequence: str = ""
     template: str = ""  # for assert
-    values: Mapping[str, Any] = field(default_factory=dict)  # for assert: literal or Var
+    values: Mapping[str, Any] = _EMPTY  # for assert: literal or Var
     where: Where = Where("")
     severity: str = ""  # for alert: urgent or warning (the alert's id is ``target``)
     constraint: str = ""  # for leave_out: the preference that rules the treatment out
-    scope: Mapping[str, Any] = field(default_factory=dict)  # avoid/leave_out: only where input items match
+    scope: Mapping[str, Any] = _EMPTY  # avoid/leave_out: only where input items match
     risk: bool = False  # caution: names a risk for this person, so it may demote the option
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """A rule as written, validated: the compiler turns it into an engine rule, lint and explanations read it."""
 
     id: str
@@ -312,8 +305,7 @@ class Rule:
         return self.when + self.unless
 
 
-@dataclass(frozen=True)
-class SourceDoc:
+class SourceDoc(NamedTuple):
     """A document rules may cite, declared once in ``kb.yaml`` so a citation cannot rot."""
 
     id: str
@@ -322,7 +314,7 @@ class SourceDoc:
     description: str = ""
     # anchor -> what this document names as its own sources for that section, when
     # the document is a digest readers do not have: a plan cites those instead.
-    sections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sections: Mapping[str, tuple[str, ...]] = _EMPTY
 
 
 class Publication(NamedTuple):
@@ -396,8 +388,7 @@ class OrderRule(NamedTuple):
     where: Where
 
 
-@dataclass(frozen=True)
-class PlanSpec:
+class PlanSpec(NamedTuple):
     """How a consultation becomes a plan: problems, priorities, adjuncts, the course.
 
     All of it is knowledge-base data (``plan.yaml``); the resolver only follows it.
@@ -410,11 +401,11 @@ class PlanSpec:
     regions: tuple[Region, ...] = ()
     burden_count: str = ""  # the field that counts the items of one input entry
     burden_field: str = ""  # the field whose value weighs each item
-    burden_weights: Mapping[Any, float] = field(default_factory=dict)
+    burden_weights: Mapping[Any, float] = _EMPTY
     burden_default: float = 1.0
     grade: tuple[str, str] | None = None  # (template, field) of derived facts grading a problem
     priorities: tuple[Priority, ...] = ()
-    adjuncts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # add-on -> what it joins
+    adjuncts: Mapping[str, tuple[str, ...]] = _EMPTY  # add-on -> what it joins
     phases: tuple[Phase, ...] = ()
     order: tuple[OrderRule, ...] = ()
     gradual_weeks: int = 2  # weeks between introducing two gradual items

@@ -409,7 +409,7 @@ def test_a_temporary_file_that_cannot_be_created_is_bad_input(tmp_path, monkeypa
     def refuse(*args, **kwargs):
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)  # files imports it where it writes
     with pytest.raises(CicatrixError) as caught:
         write_atomically(target, "new")
     assert caught.value.render() == f"{target}: cannot write: {words}"

@@ -6,7 +6,6 @@ the end, a patient document."""
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,8 @@ from cicatrix.engine.common.errors import CicatrixError
 from cicatrix.engine.knowledge.model import Test as Constraint
 from cicatrix.engine.patient import questions
 from cicatrix.engine.patient.questions import MORE, BadAnswer, Condition, choices, next_step, parse, show, steps
+
+from ...helpers import replace
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from cicatrix.engine.resolve.roots import roots
 from cicatrix.engine.session.session import Session
 
 from ...conftest import MANIFEST
+from ...helpers import replace
 
 # --- a small knowledge base with a plan, shared by the plan modules' tests ------------
 
@@ -186,7 +187,6 @@ def test_region_of_follows_the_plan_data(kb):
 
 
 def replace_plan(kb, **changes):
-    from dataclasses import replace
 
     return replace(kb.plan, **changes)
 
