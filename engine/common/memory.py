@@ -1,0 +1,33 @@
+"""Building large, long-lived object graphs without CPython's cyclic collector in the way.
+
+Loading a knowledge base and building its Rete network allocate hundreds of
+thousands of objects that all stay alive. Each allocation burst triggers the
+cyclic garbage collector, and its older generations traverse everything built so
+far: the build becomes quadratic in the number of rules (the collector was 57% of
+the network build at 10,000 rules). Nothing built there is garbage, so pausing
+the collector for the duration loses nothing and makes the build linear.
+Reference counting still frees everything that is dropped; only cycles made
+during the build wait until the collector runs again.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block with the cyclic collector off; put it back as it was, even on error.
+
+    Nested uses are harmless: only the outermost one that turned the collector off
+    turns it back on, and a collector someone else turned off stays off.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
