@@ -80,6 +80,9 @@ def _digest(out: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", default="a5d2bd8", help="the commit to compare with (default: a5d2bd8)")
+    parser.add_argument(
+        "--this", default=None, metavar="REV", help="time this commit instead of the working tree (e.g. HEAD)"
+    )
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
