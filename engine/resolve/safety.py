@@ -101,38 +101,41 @@ def _texts(result: Result) -> Iterator[tuple[str, str]]:
         yield f"{step.id} how", step.how
 
 
-@lru_cache(maxsize=256)
-def _pattern(names: tuple[str, ...]) -> re.Pattern[str]:
-    """Whole words or phrases, any case, with an optional plural: 'cream' finds 'Creams'.
+@lru_cache(maxsize=8)
+def _names(mentions: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
+    """One pattern for every name in the catalogue, and the entries each name stands for.
 
-    Cached: the same avoided set recurs across a batch, and compiling a long
-    alternation would otherwise cost more than the rest of the check.
+    Whole words or phrases, any case, with an optional plural ('cream' finds
+    'Creams'), longest first, so that 'night cream' is read as one name, never as
+    'cream'. Compiled once per catalogue: which entries are avoided changes from
+    one plan to the next, the names do not.
     """
-    words = sorted(set(names), key=len, reverse=True)  # longest first: 'night cream' before 'cream'
-    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")(?:e?s)?\b", re.IGNORECASE)
+    owners: dict[str, set[str]] = {}
+    for tid, name in mentions:
+        owners.setdefault(name.lower(), set()).add(tid)
+    words = sorted(owners, key=len, reverse=True)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")(?:e?s)?\b", re.IGNORECASE)
+    return pattern, {name: frozenset(ids) for name, ids in owners.items()}
 
 
 def avoided_named(result: Result, kb: KnowledgeBase) -> list[str]:
     """Texts of recommended items that name an avoided item, as ``'<where>: "<name>"'``.
 
-    The names of items that are not avoided are blanked out first, so a longer name
-    that contains an avoided one ('night cream' when only 'cream' is avoided) is
-    not mistaken for it. Names come from the catalogue (``short`` and
-    ``names``), so the check knows nothing of any domain.
+    Every name in a text is read as the longest catalogue name that fits there, so
+    a longer name that contains an avoided one ('night cream' when only 'cream' is
+    avoided) is not mistaken for it; a name counts as avoided when every entry it
+    can stand for is. Names come from the catalogue (``short`` and ``names``), so
+    the check knows nothing of any domain.
     """
     avoided = {a.id for a in result.avoid}
     if not avoided:
         return []
-    banned = _pattern(tuple(n for tid in sorted(avoided) for n in kb.treatments[tid].mentions))
-    allowed = tuple(n for t in kb.treatments.values() if t.id not in avoided for n in t.mentions)
-    blank = _pattern(allowed) if allowed else None
+    pattern, owners = _names(tuple((t.id, n) for t in kb.treatments.values() for n in t.mentions))
     found = []
     for where, text in _texts(result):
-        if not banned.search(text):
-            continue  # the common case: one pass, and no blanking
-        kept = blank.sub(" ", text) if blank else text
-        for m in banned.finditer(kept):
-            found.append(f'{where}: "{m.group(0)}"')
+        for m in pattern.finditer(text):
+            if owners[m.group(1).lower()] <= avoided:
+                found.append(f'{where}: "{m.group(0)}"')
     return found
 
 
