@@ -22,6 +22,7 @@ COMMANDS = {
     "examples": ("examples", "command", "List the example patient files, or copy one out to edit."),
     "batch": ("batch", "command", "Consult many patients (JSONL, YAML or CSV) into JSON lines."),
     "trace": ("trace", "group", "Inspect a saved trace: show, how, why-not, graph, replay."),
+    "history": ("history", "group", "List, show and export the consultations recorded in a store."),
     "kb": ("kb", "group", "Author, check and test a knowledge base."),
 }
 

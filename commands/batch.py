@@ -18,6 +18,14 @@ terminated, no temporary file is left, and the command exits 130 or 143. The
 workers ignore SIGINT (the parent decides), end at once on SIGTERM, and on
 Linux are killed by the kernel if the parent dies (``PR_SET_PDEATHSIG``);
 elsewhere they watch the parent's process id.
+
+Recording (``--store``): each worker also encodes its consultation for the
+store (the trace, JSON, compression: the costly part, in parallel); the parent
+records them in input order over one connection, each in one transaction, just
+before the record's line is written and under the same hold of the signals. So
+the store never lacks a record the output has; only SIGKILL between the two can
+leave one record in the store that the output lacks, which ``--resume`` then
+records a second time.
 """
 
 from __future__ import annotations
@@ -44,8 +52,12 @@ _WORKER: dict[str, Any] = {}
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _start(kb_dir: str | None, kb: Any = None, parent: int | None = None) -> None:
-    """Worker initialiser: load (from cache, unless given) and compile the knowledge base once."""
+def _start(kb_dir: str | None, kb: Any = None, parent: int | None = None, record: bool = False) -> None:
+    """Worker initialiser: load (from cache, unless given) and compile the knowledge base once.
+
+    ``record`` (``--store``): each consultation also comes back encoded for the
+    store, so the costly part of recording runs in the workers, in parallel.
+    """
     if parent is not None:
         _become_worker(parent)
     from ..engine.compile.compiler import compile_kb
@@ -55,6 +67,7 @@ def _start(kb_dir: str | None, kb: Any = None, parent: int | None = None) -> Non
     kb = kb if kb is not None else load_cached(kb_dir)
     _WORKER["kb"] = kb
     _WORKER["session"] = Session(compile_kb(kb))
+    _WORKER["record"] = record
 
 
 def _become_worker(parent: int) -> None:
@@ -94,8 +107,8 @@ def _watch(parent: int) -> None:  # pragma: no cover - only where prctl is missi
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _consult(task: tuple[int, Any, Any, str]) -> tuple[int, str, str | None]:
-    """One record -> (line, JSON line, error message for stderr or None)."""
+def _consult(task: tuple[int, Any, Any, str]) -> tuple[int, str, str | None, Any]:
+    """One record -> (line, JSON line, error message for stderr or None, the store's row or None)."""
     from ..engine.common.errors import CicatrixError, Problem
     from ..engine.documents.yamlio import Document
     from ..engine.patient.reader import from_data, from_document
@@ -109,9 +122,11 @@ def _consult(task: tuple[int, Any, Any, str]) -> tuple[int, str, str | None]:
             raise CicatrixError(problems)
         where = f"{source}:{line}"
         patient = from_document(data, kb) if isinstance(data, Document) else from_data(data, kb, source=where)
-        out = to_dict(plan(session, patient))
+        result = plan(session, patient)
+        out = to_dict(result)
+        row = _row(kb, result, out, source, line) if _WORKER.get("record") else None
         out["line"] = line
-        return line, _dumps(out), None
+        return line, _dumps(out), None, row
     except CicatrixError as exc:
         found = [
             {"line": p.line if p.line is not None else line, "column": p.column, "path": p.path, "message": p.message}
@@ -122,7 +137,16 @@ def _consult(task: tuple[int, Any, Any, str]) -> tuple[int, str, str | None]:
             (Problem(source, p.line if p.line is not None else line, p.column, p.path, p.message)).render()
             for p in exc.problems
         )
-        return line, _dumps(record), text
+        return line, _dumps(record), text, None
+
+
+def _row(kb: Any, result: Any, result_json: dict[str, Any], source: str, line: int) -> Any:
+    """The consultation encoded for the store (before "line" joins the JSON: the plan is consult's own)."""
+    from ..render.json import render as render_json
+    from ..store import consultation, encode
+
+    name = "<stdin>" if source == "-" else source
+    return encode(consultation(kb, result, result_json, render_json(result_json), name, line))
 
 
 def _dumps(record: dict[str, Any]) -> str:
@@ -192,6 +216,15 @@ def _count(path: str) -> int | None:
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal)."
 )
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(path_type=Path),
+    envvar="CICATRIX_STORE",
+    show_envvar=True,
+    help="Also record each consultation (patient, plan, trace) in this SQLite store, in input order, one"
+    " transaction each, for `cicatrix history`. Records that fail are not recorded.",
+)
 @kb_option
 def command(
     input_file: str,
@@ -201,6 +234,7 @@ def command(
     jobs: int | None,
     window: int,
     progress: bool | None,
+    store_path: Path | None,
     kb_dir: Path | None,
 ) -> int:
     """Consult every patient in INPUT (JSON lines, YAML documents or CSV; - for stdin).
@@ -222,7 +256,7 @@ def command(
     with _Signals() as signals:
         state = _State()
         try:
-            return _batch(state, signals, input_file, output, resume, fmt, jobs, window, progress, kb_dir)
+            return _batch(state, signals, input_file, output, resume, fmt, jobs, window, progress, kb_dir, store_path)
         except _Stopped as stop:
             name = signal.Signals(stop.signum).name
             kept = f"; they are in {state.partial}: add --resume to finish" if state.partial and state.written else ""
@@ -249,6 +283,7 @@ def _batch(
     window: int,
     progress: bool | None,
     kb_dir: Path | None,
+    store_path: Path | None = None,
 ) -> int:
     from ..engine.common.errors import CicatrixError
     from ..engine.knowledge.cache import load_cached
@@ -257,6 +292,7 @@ def _batch(
     if input_file != "-" and not Path(input_file).is_file():
         raise CicatrixError.about(input_file, "no such input file")
     sink = _sink(output, resume)
+    store = _store(store_path)
     jobs = jobs or os.cpu_count() or 1
     show = sys.stderr.isatty() if progress is None else progress
     total = (
@@ -273,11 +309,13 @@ def _batch(
         state.partial = sink.partial
         bar = _progress(show, total, sink.done)
         try:
-            with _Workers(jobs, kb_dir, kb) as workers:
+            with _Workers(jobs, kb_dir, kb, store is not None) as workers:
                 with signals.hold():  # a stop while the pool starts comes once it has started, to end it
                     workers.start()
-                for text, error in workers.run(records, window):
+                for text, error, row in workers.run(records, window):
                     with signals.hold():  # a record is written whole, or not at all
+                        if row is not None:  # into the store first: a kill between the two loses nothing
+                            store.add(row)
                         sink.write(text + "\n")
                         state.written += 1
                         if error:
@@ -291,6 +329,15 @@ def _batch(
         sink.finish()
     click.echo(f"{state.written} record(s), {failed} failed", err=True)
     return 2 if failed else 0
+
+
+def _store(path: Path | None) -> Any:
+    """The store to record into, opened (checked, migrated) before any record runs, closed with the command."""
+    if path is None:
+        return None
+    from ..store import open_store
+
+    return click.get_current_context().with_resource(open_store(path))
 
 
 def _skip(records: Iterator[tuple[int, Any, Any, str]], sink: _Sink, input_file: str) -> None:
@@ -369,8 +416,9 @@ class _Signals:
 class _Workers:
     """The consultations: in this process for one job, else a pool whose workers never outlive it."""
 
-    def __init__(self, jobs: int, kb_dir: Path | None, kb: Any):
+    def __init__(self, jobs: int, kb_dir: Path | None, kb: Any, record: bool = False):
         self.jobs, self.kb_dir, self.kb = jobs, str(kb_dir) if kb_dir else None, kb
+        self.record = record
         self.pool: Any = None
 
     def __enter__(self) -> _Workers:
@@ -381,7 +429,7 @@ class _Workers:
 
         matcher_name()  # a bad CICATRIX_MATCHER is bad input here, not a crash in every worker
         if self.jobs == 1:
-            _start(self.kb_dir, self.kb)
+            _start(self.kb_dir, self.kb, None, self.record)
             return
         import multiprocessing
 
@@ -389,7 +437,8 @@ class _Workers:
         block = hasattr(signal, "pthread_sigmask")
         before = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS) if block else None
         try:  # workers start with the signals blocked; _become_worker unblocks them
-            self.pool = context.Pool(self.jobs, initializer=_start, initargs=(self.kb_dir, None, os.getpid()))
+            initargs = (self.kb_dir, None, os.getpid(), self.record)
+            self.pool = context.Pool(self.jobs, initializer=_start, initargs=initargs)
         finally:
             if block:
                 signal.pthread_sigmask(signal.SIG_SETMASK, before)
@@ -403,19 +452,19 @@ class _Workers:
         else:
             self.pool.terminate()  # SIGTERM to each worker, then wait for them all
 
-    def run(self, records: Iterator[tuple[int, Any, Any, str]], window: int) -> Iterator[tuple[str, str | None]]:
+    def run(self, records: Iterator[tuple[int, Any, Any, str]], window: int) -> Iterator[tuple[str, str | None, Any]]:
         if self.pool is None:
             for task in records:
-                _, text, error = _consult(task)
-                yield text, error
+                _, text, error, row = _consult(task)
+                yield text, error, row
             return
         while True:
             chunk = list(islice(records, window))
             if not chunk:
                 break
             size = max(1, len(chunk) // (self.jobs * 4))
-            for _, text, error in self.pool.imap(_consult, chunk, chunksize=size):
-                yield text, error
+            for _, text, error, row in self.pool.imap(_consult, chunk, chunksize=size):
+                yield text, error, row
 
 
 # --- output --------------------------------------------------------------------------------------

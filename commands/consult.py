@@ -63,6 +63,14 @@ from .options import kb_option, show, text_width
     help="Also list the input and every option considered, ranked and explained (text and markdown).",
 )
 @click.option("--width", type=click.IntRange(40, 200), help="Wrap text output at this width.")
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(path_type=Path),
+    envvar="CICATRIX_STORE",
+    show_envvar=True,
+    help="Also record the consultation (patient, plan, trace) in this SQLite store, for `cicatrix history`.",
+)
 @kb_option
 def command(
     patient_file: Path | None,
@@ -75,6 +83,7 @@ def command(
     explain: bool,
     show_all: bool,
     width: int | None,
+    store_path: Path | None,
     kb_dir: Path | None,
 ) -> int:
     """Run a consultation on PATIENT_FILE (YAML or JSON; - reads standard input), or ask the questions.
@@ -100,6 +109,7 @@ def command(
       cicatrix consult patient.yaml --explain
       cicatrix consult patient.yaml --all
       cicatrix consult patient.yaml --format markdown -o plan.md
+      cicatrix consult patient.yaml --store consultations.db
     """
     from ..engine.knowledge.cache import load_cached as load
     from ..engine.resolve.contract import to_dict
@@ -117,6 +127,7 @@ def command(
     if explain and fmt == "json":
         click.echo("cicatrix: warning: --explain does not apply to --format json; ignored", err=True)
     kb = load(kb_dir)
+    store = _store(store_path)  # a bad store is refused before any question is asked
     found = _patient(kb, patient_file, interactive, save)
     if found is None:
         return 1  # the person stopped the questionnaire
@@ -134,7 +145,35 @@ def command(
 
         trace_text = render_trace(kb, result, result_json, str(patient_file))
     _write(text, output, trace_text, trace_file)
+    if store is not None:
+        _record(store, kb, result, result_json, text if fmt == "json" else None, str(patient_file), output)
     return 0
+
+
+def _store(path: Path | None):
+    """The store to record into, opened (and checked, and migrated) now, closed with the command."""
+    if path is None:
+        return None
+    from ..store import open_store
+
+    return click.get_current_context().with_resource(open_store(path))
+
+
+def _record(store, kb, result, result_json: dict, plan_text: str | None, source: str, output: str | None) -> None:
+    """Record the consultation, once its plan is written; a failure now says the plan was written."""
+    from dataclasses import replace
+
+    from ..engine.common.errors import CicatrixError
+    from ..render.json import render as render_json
+    from ..store import consultation
+
+    try:
+        store.add(consultation(kb, result, result_json, plan_text or render_json(result_json), source))
+    except CicatrixError as exc:
+        where = STDOUT_NAME if output is None or is_stdout(output) else output
+        *before, last = exc.problems
+        note = f"{last.message} (the plan was written to {where}, but not recorded)"
+        raise CicatrixError([*before, replace(last, message=note)]) from exc
 
 
 def _write(text: str, output: str | None, trace_text: str | None, trace_file: str | None) -> None:

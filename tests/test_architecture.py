@@ -3,8 +3,9 @@ domain-free engine.
 
 The folders of ``engine/`` are the stages of the pipeline, in the order data flows
 through them. A stage may import an earlier stage (or ``common``), never a later
-one; nothing under ``engine/`` imports click, rich, a command or a renderer; and
-no import cycle exists anywhere in the package. A second test keeps the engine
+one; nothing under ``engine/`` imports click, rich, a command, a renderer or the
+store; the store (``store/``, persistence) imports no command or renderer; and no
+import cycle exists anywhere in the package. A second test keeps the engine
 free of the bundled knowledge base's vocabulary, so another domain's knowledge
 base would load with no code change.
 """
@@ -35,7 +36,10 @@ STAGES = {
     "explain": 8,
     "authoring": 8,
 }
-FORBIDDEN_IN_ENGINE = ("click", "rich", "cicatrix.commands", "cicatrix.render", "cicatrix.cli")
+FORBIDDEN_IN_ENGINE = ("click", "rich", "cicatrix.commands", "cicatrix.render", "cicatrix.cli", "cicatrix.store")
+# The store is persistence beside the engine, as the renderers are presentation: it may
+# use the engine, and nothing of the command line or of how plans are printed.
+FORBIDDEN_IN_STORE = ("click", "rich", "cicatrix.commands", "cicatrix.render", "cicatrix.cli")
 
 
 def _module_name(path: Path) -> str:
@@ -47,7 +51,7 @@ def _module_name(path: Path) -> str:
 
 def _package_modules() -> dict[str, Path]:
     found = {}
-    for folder in ("engine", "commands", "render"):
+    for folder in ("engine", "commands", "render", "store"):
         for path in (REPO / folder).rglob("*.py"):
             found[_module_name(path)] = path
     found["cicatrix.cli"] = REPO / "cli.py"
@@ -92,6 +96,12 @@ def test_every_engine_folder_is_a_known_stage():
 def test_engine_imports_no_interface_code(module):
     bad = sorted(i for i in IMPORTS[module] if any(i == f or i.startswith(f + ".") for f in FORBIDDEN_IN_ENGINE))
     assert not bad, f"{module} imports {bad}: commands and renderers live outside engine/"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("cicatrix.store")))
+def test_the_store_imports_no_interface_code(module):
+    bad = sorted(i for i in IMPORTS[module] if any(i == f or i.startswith(f + ".") for f in FORBIDDEN_IN_STORE))
+    assert not bad, f"{module} imports {bad}: the store is persistence; commands decide what to print"
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if _stage(m)))

@@ -445,3 +445,95 @@ def test_progress_shows_the_rate_and_the_time_left():
     for _ in range(3):
         progress.advance(task_id, 10)
     assert str(rate.render(task)).endswith("/s")
+
+
+# --- --store: each consultation recorded, in input order ---------------------------------------------------
+
+
+def _store_lines(store) -> list[int]:
+    from cicatrix.store import open_store
+
+    with open_store(store, create=False) as records:
+        return [e.line for e in records.entries()]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_store_records_each_good_record_in_input_order(tmp_path, run_cli, jobs):
+    from cicatrix.store import open_store
+
+    path = _mixed(tmp_path, 12)  # lines 4 and 9 are bad
+    plain = run_cli("batch", str(path), "--jobs", jobs)
+    store = tmp_path / "s.db"
+    run = run_cli("batch", str(path), "--jobs", jobs, "--store", str(store))
+    assert run.code == plain.code == 2 and (run.out, run.err) == (plain.out, plain.err)  # output unchanged
+    out = {o["line"]: o for o in map(json.loads, run.out.splitlines())}
+    with open_store(store, create=False) as records:
+        entries = list(records.entries())
+        assert [e.line for e in entries] == [n for n in range(1, 13) if n not in (4, 9)]
+        for e in entries:
+            expected = dict(out[e.line])
+            del expected["line"]
+            assert e.source == str(path) and json.loads(records.plan(e.id)) == expected
+        assert records.trace(entries[-1].id)["patient_file"] == f"{path}:12"
+        consult = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--format", "json").out
+        assert records.plan(entries[0].id) == consult  # exactly consult's JSON
+
+
+def test_two_batches_record_into_one_store_at_once(tmp_path):
+    store = tmp_path / "s.db"
+    procs = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("\n".join(json.dumps(GOOD[i % 3]) for i in range(10)) + "\n")
+        argv = [str(CLI), "batch", str(path), "--jobs", "1", "-o", str(tmp_path / f"{name}.out"), "--store", str(store)]
+        procs.append(subprocess.Popen(argv, stderr=subprocess.PIPE))
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    from cicatrix.store import open_store
+
+    with open_store(store, create=False) as records:
+        entries = list(records.entries())
+        assert records.integrity() == ["ok"] and len(entries) == 20
+        for name in ("a", "b"):
+            assert [e.line for e in entries if e.source == str(tmp_path / f"{name}.jsonl")] == list(range(1, 11))
+
+
+@pytest.mark.skipif(not LINUX, reason="SIGKILL")
+def test_a_batch_killed_mid_record_leaves_a_sound_store_and_resume_completes_it(tmp_path):
+    from cicatrix.store import open_store
+
+    path = _mixed(tmp_path, 40)
+    good = [n for n in range(1, 41) if n % 5 != 4]
+    store, out = tmp_path / "s.db", tmp_path / "out.jsonl"
+    argv = [str(CLI), "batch", str(path), "--jobs", "1", "-o", str(out), "--store", str(store)]
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if len(_store_lines(store)) >= 5:
+                    break
+            except Exception:  # not made yet
+                pass
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    with open_store(store, create=False) as records:
+        assert records.integrity() == ["ok"]
+        entries = list(records.entries())
+        for e in entries:  # only whole records: each plan and trace reads back, and they agree
+            assert records.trace(e.id)["result"] == json.loads(records.plan(e.id))
+    stored = [e.line for e in entries]
+    assert len(stored) >= 5 and stored == good[: len(stored)]
+    kept = (tmp_path / "out.jsonl.partial").read_bytes()
+    written = [json.loads(line)["line"] for line in kept[: kept.rfind(b"\n") + 1].splitlines()]
+    written = [n for n in written if n in good]
+    assert stored[: len(written)] == written and len(stored) <= len(written) + 1  # the store is first, by one at most
+    resumed = subprocess.run([*argv, "--resume"], capture_output=True, timeout=120)
+    assert resumed.returncode == 2, resumed.stderr.decode()
+    final = _store_lines(store)
+    assert sorted(set(final)) == good and len(final) - len(good) <= 1  # at most the record in flight, twice

@@ -191,3 +191,59 @@ def test_dash_stops_reading_past_the_size_limit(run_cli, monkeypatch):
     _stdin(monkeypatch, b"# " + b"x" * 200 + b"\n")
     run = run_cli("consult", "-")
     assert run.code == 2 and "<stdin>" in run.err and "limit" in run.err
+
+
+# --- --store: every consultation recorded, the output unchanged ----------------------------------------------
+
+
+def test_store_records_the_consultation_and_changes_no_output(tmp_path, run_cli):
+    from cicatrix.store import open_store
+
+    mixed = str(EXAMPLES / "mixed-facial-scars.yaml")
+    store = tmp_path / "s.db"
+    for fmt in ("text", "json"):
+        plain = run_cli("consult", mixed, "--format", fmt)
+        stored = run_cli("consult", mixed, "--format", fmt, "--store", str(store))
+        assert stored.code == 0 and (stored.out, stored.err) == (plain.out, plain.err)
+    with open_store(store, create=False) as records:
+        assert records.count() == 2
+        assert records.plan(1) == records.plan(2) == plain.out  # the plan JSON as consult prints it, even for text
+        assert [e.where for e in records.entries()] == [mixed, mixed]
+
+
+def test_a_bad_store_is_refused_before_anything_is_written(tmp_path, run_cli):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me\n")
+    plan, trace = tmp_path / "plan.json", tmp_path / "trace.json"
+    run = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "-o", str(plan), "--trace", str(trace),
+                  "--store", str(notes))  # fmt: skip
+    assert run.code == 2 and f"{notes}: not a cicatrix store" in run.err and "Traceback" not in run.err
+    assert notes.read_text() == "keep me\n" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_consultation_that_fails_records_nothing(tmp_path, run_cli):
+    from cicatrix.store import open_store
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scars: [{type: icepick}]\n")
+    run = run_cli("consult", str(bad), "--store", str(tmp_path / "s.db"))
+    assert run.code == 2 and "did you mean 'ice_pick'" in run.err
+    with open_store(tmp_path / "s.db", create=False) as records:
+        assert records.count() == 0
+
+
+def test_a_store_that_fails_after_the_plan_is_written_says_so(tmp_path, run_cli, monkeypatch):
+    from cicatrix.engine.common.errors import CicatrixError
+    from cicatrix.store.sqlite import Store
+
+    def full(self, record, recorded=None):
+        raise CicatrixError.about(self.name, "cannot record the consultation: no space left on the disk")
+
+    monkeypatch.setattr(Store, "add", full)
+    store = tmp_path / "s.db"
+    run = run_cli("consult", str(EXAMPLES / "pregnant.yaml"), "--format", "json", "--store", str(store))
+    assert run.code == 2 and json.loads(run.out)["kb"]
+    assert run.err == (
+        f"{store}: cannot record the consultation: no space left on the disk"
+        " (the plan was written to standard output, but not recorded)\n"
+    )
