@@ -46,3 +46,29 @@ def treatments(ctx: click.Context, param: click.Parameter, incomplete: str) -> l
     if kb is None:
         return []
     return [CompletionItem(t.id, help=t.title) for t in kb.treatments.values() if t.id.startswith(incomplete)]
+
+
+def fail_on(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``kb impact --fail-on``: a kind (``removed:``), then the ids of the knowledge bases compared."""
+    from ..engine.authoring.impact import KINDS, known_ids
+
+    kind, sep, rest = incomplete.partition(":")
+    if not sep:
+        return [CompletionItem(f"{k}:", help=KINDS[k]) for k in KINDS if k.startswith(kind)]
+    ids: set[str] = set()
+    for kb in (_kb(ctx), _kb_at(ctx.params.get("from_kb"))):
+        if kb is not None:
+            options, alerts = known_ids(kb)
+            ids |= alerts if kind.startswith("alert-") else options
+    return [CompletionItem(f"{kind}:{i}") for i in sorted(ids) if i.startswith(rest)]
+
+
+def _kb_at(root: Any) -> Any:
+    from ..engine.knowledge.cache import load_cached
+
+    if root is None:
+        return None
+    try:
+        return load_cached(Path(root))
+    except Exception:  # completion must never print a traceback into the shell
+        return None

@@ -305,6 +305,14 @@ GRAPH_LANGUAGES = ("dot", "mermaid")  # blocks of graph output: each marked, and
 SKIPPED_COMMANDS: dict[str, str] = {}
 
 
+def _no_change(name: str) -> Callable[[Result, Path], None]:
+    def check(result: Result, root: Path) -> None:
+        report = json.loads((root / name).read_text(encoding="utf-8"))
+        assert report["changed"] == 0 and report["patients"] > 0, report
+
+    return check
+
+
 def _dot_file(name: str) -> Callable[[Result, Path], None]:
     def check(result: Result, root: Path) -> None:
         drawn = (root / name).read_text(encoding="utf-8")
@@ -460,6 +468,17 @@ COVERAGE: dict[str, Run | ByTest | Skip] = {
         out=("ice-pick/",),
     ),
     "kb show RULE": Run("cicatrix kb show ice-pick/tca-cross", out=("ice-pick/tca-cross",)),
+    "kb impact [--from OLD_KB] [--to NEW_KB] COHORT... [--fail-on KIND:ID ...] [--format text\\|json] [--examples N] [--reasons N] [-o FILE]": Run(
+        "cicatrix kb impact --from my-kb --to my-kb examples --format json --examples 2 --reasons 1 -o impact-same.json",
+        check=_no_change("impact-same.json"),
+    ),
+    "cicatrix kb impact --to my-kb examples/": Run(out=("0 of 7 plans changed",)),
+    "cicatrix kb impact --from ../released/kb --to kb/ examples/ kb/tests/ --fail-on removed:tca_cross": Skip(
+        "needs a checkout of an earlier release beside this one; tests/commands/kb/test_impact.py runs --fail-on"
+    ),
+    "cicatrix kb impact --to my-kb patients.jsonl --format json -o impact.json --fail-on 'changed:*'": Run(
+        check=_no_change("impact.json")
+    ),
     "kb graph [--format dot\\|mermaid\\|svg] [--treatment ID] [--rule RULE] [--depth N] [-o FILE]": Run(
         "cicatrix kb graph --format dot --treatment tca_cross --depth 1 -o tca-rules.dot",
         check=_dot_file("tca-rules.dot"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import browse, graph, init, lint, schema, test, treatment, validate
+from . import browse, graph, impact, init, lint, schema, test, treatment, validate
 
 
 @click.group("kb")
@@ -17,11 +17,12 @@ def group() -> None:
       cicatrix kb validate --kb my-kb/
       cicatrix kb lint --strict
       cicatrix kb test --coverage
+      cicatrix kb impact --from old-kb/ examples/   (which plans a change alters)
       cicatrix kb show ice-pick/tca-cross
       cicatrix kb graph --format mermaid > rules.mmd
     """
 
 
-for module in (init, validate, schema, lint, test, browse, treatment, graph):
+for module in (init, validate, schema, lint, test, impact, browse, treatment, graph):
     for command in module.COMMANDS:
         group.add_command(command)
