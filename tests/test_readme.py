@@ -305,6 +305,31 @@ GRAPH_LANGUAGES = ("dot", "mermaid")  # blocks of graph output: each marked, and
 SKIPPED_COMMANDS: dict[str, str] = {}
 
 
+def _exported(name: str) -> Callable[[Result, Path], None]:
+    def check(result: Result, root: Path) -> None:
+        records = [json.loads(line) for line in (root / name).read_text(encoding="utf-8").splitlines()]
+        assert len(records) >= 1 + len(ALL_EXAMPLES)  # the consultation and the batch above
+        assert [r["id"] for r in records] == sorted(r["id"] for r in records)  # oldest first
+        assert all(r["kb"]["name"] == "cicatrix-acne-scars" and r["patient"] for r in records)
+
+    return check
+
+
+def _stored_plan(name: str) -> Callable[[Result, Path], None]:
+    def check(result: Result, root: Path) -> None:
+        plan = json.loads((root / name).read_text(encoding="utf-8"))
+        assert plan["kb"]["name"] == "cicatrix-acne-scars" and plan["plan"]["problems"]
+
+    return check
+
+
+def _stored_trace(name: str) -> Callable[[Result, Path], None]:
+    def check(result: Result, root: Path) -> None:
+        assert Shell(root).run(f"cicatrix trace how {name} tca_cross").code == 0
+
+    return check
+
+
 def _no_change(name: str) -> Callable[[Result, Path], None]:
     def check(result: Result, root: Path) -> None:
         report = json.loads((root / name).read_text(encoding="utf-8"))
@@ -446,6 +471,17 @@ COVERAGE: dict[str, Run | ByTest | Skip] = {
         "cat patients.jsonl | cicatrix batch - --format jsonl", check=_jsonl(None, len(ALL_EXAMPLES))
     ),
     "cicatrix batch INPUT -o FILE --resume": ByTest("test_batch_resume_finishes_what_was_stopped"),
+    # Keeping consultations: the store (run in this order: the first line creates it)
+    "cicatrix consult examples/mixed-facial-scars.yaml --store visits.db": Run(out=("START HERE",)),
+    "cicatrix batch patients.jsonl -o plans.jsonl --store visits.db": Run(
+        check=_jsonl("plans.jsonl", len(ALL_EXAMPLES))
+    ),
+    "cicatrix history --store visits.db": Run(out=("ID  RECORDED (UTC)", "patients.jsonl:7")),
+    "cicatrix history list --store visits.db --since 7d --limit 50": Run(out=("patients.jsonl:",)),
+    "cicatrix history show 1 --store visits.db": Run(out=("START HERE", "Decision support, not a diagnosis")),
+    "cicatrix history show 1 --store visits.db --format json -o plan.json": Run(check=_stored_plan("plan.json")),
+    "cicatrix history show 1 --store visits.db --trace t.json": Run(check=_stored_trace("t.json")),
+    "cicatrix history export --store visits.db -o visits.jsonl": Run(check=_exported("visits.jsonl")),
     # The patient file, output paths
     "cicatrix consult bad.yaml": ByTest("test_a_bad_patient_file_is_reported_as_shown"),
     "cicatrix consult f.yaml | head -1": ByTest("test_a_reader_that_stops_early_ends_quietly"),
@@ -468,8 +504,10 @@ COVERAGE: dict[str, Run | ByTest | Skip] = {
         out=("ice-pick/",),
     ),
     "kb show RULE": Run("cicatrix kb show ice-pick/tca-cross", out=("ice-pick/tca-cross",)),
-    "kb impact [--from OLD_KB] [--to NEW_KB] COHORT... [--fail-on KIND:ID ...] [--format text\\|json] [--examples N] [--reasons N] [-o FILE]": Run(
-        "cicatrix kb impact --from my-kb --to my-kb examples --format json --examples 2 --reasons 1 -o impact-same.json",
+    "kb impact [--from OLD_KB] [--to NEW_KB] COHORT... [--fail-on KIND:ID ...] [--format text\\|json] "
+    "[--examples N] [--reasons N] [-o FILE]": Run(
+        "cicatrix kb impact --from my-kb --to my-kb examples --format json --examples 2 --reasons 1 "
+        "-o impact-same.json",
         check=_no_change("impact-same.json"),
     ),
     "cicatrix kb impact --to my-kb examples/": Run(out=("0 of 7 plans changed",)),
