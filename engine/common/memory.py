@@ -23,6 +23,14 @@ def collector_paused() -> Iterator[None]:
 
     Nested uses are harmless: only the outermost one that turned the collector off
     turns it back on, and a collector someone else turned off stays off.
+
+    What the block built would otherwise sit in the youngest generation, and the
+    first collections after it would traverse all of it twice on its way to the
+    oldest one (at 10,000 rules, a third of a second each). ``freeze`` then
+    ``unfreeze`` files every tracked object with the oldest generation directly,
+    where the next full collection looks at it as usual: nothing is exempted
+    from collection. Skipped when something else froze objects, whose freeze
+    ``unfreeze`` would undo.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -30,4 +38,7 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()

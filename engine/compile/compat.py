@@ -42,9 +42,16 @@ from experta import (  # noqa: E402
     W,
 )
 from experta.abstract import Strategy  # noqa: E402
+from experta.activation import Activation  # noqa: E402
 from experta.fieldconstraint import ANDFC, NOTFC, ORFC, L  # noqa: E402
 from experta.matchers.rete import ReteMatcher  # noqa: E402
-from experta.matchers.rete.check import FeatureCheck, TypeCheck  # noqa: E402
+from experta.matchers.rete.check import (  # noqa: E402
+    FactCapture,
+    FeatureCheck,
+    SameContextCheck,
+    TypeCheck,
+    WhereCheck,
+)
 from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
 from experta.matchers.rete.nodes import (  # noqa: E402
     BusNode,
@@ -54,8 +61,8 @@ from experta.matchers.rete.nodes import (  # noqa: E402
     OrdinaryMatchNode,
     WhereNode,
 )
-from experta.matchers.rete.token import Token  # noqa: E402
-from experta.matchers.rete.utils import prepare_rule  # noqa: E402
+from experta.matchers.rete.token import Token, TokenInfo  # noqa: E402
+from experta.matchers.rete.utils import extract_facts, generate_checks, prepare_rule  # noqa: E402
 
 for _handler in list(_root.handlers):
     if _handler not in _handlers_before:
@@ -78,10 +85,12 @@ __all__ = [
     "OR",
     "ORFC",
     "TEST",
+    "Activation",
     "BusNode",
     "ChildNode",
     "ConflictSetNode",
     "Fact",
+    "FactCapture",
     "FeatureCheck",
     "FeatureTesterNode",
     "InitialFact",
@@ -93,10 +102,15 @@ __all__ = [
     "P",
     "ReteMatcher",
     "Rule",
+    "SameContextCheck",
     "Strategy",
     "Token",
+    "TokenInfo",
     "TypeCheck",
     "W",
+    "WhereCheck",
     "WhereNode",
+    "extract_facts",
+    "generate_checks",
     "prepare_rule",
 ]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..common.memory import collector_paused
 from ..knowledge.constraints import compare_values, predicate
 from ..knowledge.model import FieldSpec, KnowledgeBase, Test, Var, bound_fields
 from ..knowledge.model import Rule as KbRule
@@ -235,7 +236,15 @@ def _compile_rule(rule: KbRule, classes: Mapping[str, type], input_templates: fr
 
 def compile_kb(kb: KnowledgeBase) -> CompiledKB:
     """Build the engine class once per process; the matcher is chosen per session
-    (:mod:`..match`), which comes after compilation in the pipeline."""
+    (:mod:`..match`), which comes after compilation in the pipeline.
+
+    Everything made here lives as long as the knowledge base, so the cyclic
+    collector is paused meanwhile (see :mod:`..common.memory`)."""
+    with collector_paused():
+        return _compile_kb(kb)
+
+
+def _compile_kb(kb: KnowledgeBase) -> CompiledKB:
     classes = {name: type(f"T_{name}", (Fact,), {}) for name in kb.templates}
     inputs = frozenset(t.name for t in kb.input_templates())
     namespace: dict[str, Any] = {}

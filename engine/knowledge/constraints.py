@@ -29,6 +29,17 @@ def same(a: Any, b: Any) -> bool:
     return a == b
 
 
+def same_key(value: Any) -> tuple[bool, Any]:
+    """A stand-in for ``value`` that dictionaries can look up under :func:`same`.
+
+    For hashable values ``same(a, b)`` holds exactly when ``same_key(a) ==
+    same_key(b)``: booleans and numbers get different tags, so ``true`` and ``1``
+    differ while ``1`` and ``1.0`` stay equal. A value that is not equal to itself
+    (NaN) is the same as nothing, and must never be used as a key.
+    """
+    return (isinstance(value, bool), value)
+
+
 def in_scope(values: Mapping[str, Any], scope: Mapping[str, Any]) -> bool:
     """Whether an input item's values lie in a scoped avoid's or leave_out's scope.
 
@@ -47,8 +58,21 @@ def is_number(value: Any) -> bool:
 
 
 def predicate(test: Test) -> Callable[[Any], bool]:
-    """A one-argument check for a test whose operand is a literal."""
+    """A one-argument check for a test whose operand is a literal.
+
+    The check carries ``cx_constraint = (op, operand)``: a promise that it is
+    exactly this constraint and nothing else, which lets the matcher find the
+    checks a value passes by looking the value up (equal to, any of, contains)
+    or by bisecting bounds (comparisons) instead of trying each check in turn.
+    """
     op, value = test.op, test.value
+    check = _predicate(op, value)
+    check.cx_constraint = (op, value)  # type: ignore[attr-defined]
+    return check
+
+
+def _predicate(op: str, value: Any) -> Callable[[Any], bool]:
+    """The check alone: what :func:`holds` evaluates once, with no one to describe it to."""
     if op == "eq":
         return lambda v: same(v, value)
     if op == "any":
@@ -73,7 +97,7 @@ def holds(test: Test, value: Any, bindings: dict[str, Any]) -> bool:
         if test.op in ("eq", "bind"):
             return name not in bindings or same(bindings[name], value)
         return name in bindings and compare_values(test.op, value, bindings[name])
-    return predicate(test)(value)
+    return _predicate(test.op, test.value)(value)
 
 
 def words(test: Test, spec: FieldSpec | None, bindings: dict[str, Any] | None = None) -> str:

@@ -4,8 +4,18 @@ the compiler and the why-not explainer both call."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from cicatrix.engine.knowledge.constraints import compare_values, holds, is_number, predicate, same, words
+from cicatrix.engine.knowledge.constraints import (
+    compare_values,
+    holds,
+    is_number,
+    predicate,
+    same,
+    same_key,
+    words,
+)
 from cicatrix.engine.knowledge.model import FieldSpec, Var
 from cicatrix.engine.knowledge.model import Test as Constraint
 
@@ -35,6 +45,29 @@ from cicatrix.engine.knowledge.model import Test as Constraint
 )
 def test_same_tells_booleans_from_numbers(a, b, expected):
     assert same(a, b) is expected
+
+
+SCALARS = st.one_of(
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from([0.0, -0.0, 1.0, 0.5, 2.0, float("inf")]),
+    st.sampled_from(["a", "1", "", "True"]),
+    st.none(),
+)
+
+
+@given(SCALARS, SCALARS)
+def test_same_key_stands_for_same(a, b):
+    """The matcher looks values up by same_key: equal keys exactly when same() holds."""
+    assert (same_key(a) == same_key(b)) is same(a, b)
+    if same(a, b):
+        assert hash(same_key(a)) == hash(same_key(b))
+
+
+def test_predicates_describe_themselves_for_the_matcher():
+    """Each check carries the constraint it is, so the matcher may index it by value."""
+    for op, value in [("eq", 3), ("any", (1, "a")), ("not", (True,)), ("contains", "x"), ("gte", 2.5)]:
+        assert predicate(Constraint(op, value)).cx_constraint == (op, value)
 
 
 def test_is_number_excludes_booleans_and_null():
