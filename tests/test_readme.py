@@ -523,6 +523,10 @@ COVERAGE: dict[str, Run | ByTest | Skip] = {
     ),
     # Performance
     "python benchmarks/bench.py": Skip("a benchmark: minutes of measurement, not an example with an outcome"),
+    "python benchmarks/clips_fair.py": Skip(
+        "a benchmark: minutes of measurement (tests/benchmarks/test_shapes.py checks its shapes)"
+    ),
+    "python benchmarks/throughput.py": Skip("a benchmark: minutes of measurement, not an example with an outcome"),
     "python benchmarks/coldstart.py": Skip("a benchmark: minutes of measurement, not an example with an outcome"),
     "python benchmarks/batch.py": Skip("a benchmark: minutes of measurement, not an example with an outcome"),
 }
