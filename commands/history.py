@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from ..engine.common.jsonline import json_line
 from .options import kb_option, text_width
 
 STORE = click.option(
@@ -413,9 +414,4 @@ def _line(store: Any, entry: Any, with_trace: bool) -> str:
     }
     if with_trace:
         record["trace"] = store.trace(entry.id)
-    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(record, separators=(",", ":"))
-    return text
+    return json_line(record)

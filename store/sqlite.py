@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.common.errors import CicatrixError
+from ..engine.common.jsonline import json_line
 from . import schema
 
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's transaction: each is one record, milliseconds long
@@ -135,12 +136,7 @@ def _compact(value: Any) -> bytes:
 
 def _text(value: Any) -> str:
     """JSON text for a TEXT column: UTF-8 as it is, unless a lone surrogate needs escaping."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(value, separators=(",", ":"))
-    return text
+    return json_line(value)
 
 
 _LAST_PART: dict[str, tuple[Any, str, bytes]] = {}  # member -> (value, hash, compressed body), as last encoded
