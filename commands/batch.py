@@ -26,6 +26,16 @@ before the record's line is written and under the same hold of the signals. So
 the store never lacks a record the output has; only SIGKILL between the two can
 leave one record in the store that the output lacks, which ``--resume`` then
 records a second time.
+
+On a Dask cluster (``--dask``, :mod:`.dask_pool`): only the workers change. The
+records go out in partitions (``--partition-size``) to the same per-record code
+(:func:`_consult_with`), on workers that load and compile the knowledge base
+themselves, once each; this process still reads the input, writes every line,
+records into the store and handles the signals, so the output, messages, exit
+status, ``--resume`` and ``--store`` are those of ``--jobs``. A stop cancels the
+partitions in flight and closes the client (and a ``--dask local`` cluster,
+whose workers ignore Ctrl-C as the pool's do); a remote cluster's workers are
+not ours and stay up.
 """
 
 from __future__ import annotations
@@ -42,10 +52,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import click
 
+from .dask_pool import dask_options
 from .options import kb_option
 
 _WORKER: dict[str, Any] = {}
@@ -109,6 +120,27 @@ def _watch(parent: int) -> None:  # pragma: no cover - only where prctl is missi
 
 def _consult(task: tuple[int, Any, Any, str]) -> tuple[int, str, str | None, Any]:
     """One record -> (line, JSON line, error message for stderr or None, the store's row or None)."""
+    return _consult_with(_WORKER, task)
+
+
+def _dask_partition(
+    folder: str | None, digest: str, matcher: str, record: bool, tasks: list[tuple[int, Any, Any, str]]
+) -> list[tuple[str, str | None, Any]]:
+    """On a Dask worker: a partition of records through the knowledge base this worker keeps compiled.
+
+    The very code the local workers run (:func:`_consult_with`), so the lines,
+    messages and store rows are the same bytes whichever ran them.
+    """
+    from .dask_pool import worker_kb
+
+    loaded = worker_kb(folder, digest, matcher)
+    state = {"kb": loaded.kb, "session": loaded.session, "record": record}
+    with loaded.lock:
+        return [_consult_with(state, task)[1:] for task in tasks]
+
+
+def _consult_with(state: dict[str, Any], task: tuple[int, Any, Any, str]) -> tuple[int, str, str | None, Any]:
+    """:func:`_consult` with the worker's knowledge base, session and ``record`` flag given."""
     from ..engine.common.errors import CicatrixError, Problem
     from ..engine.documents.yamlio import Document
     from ..engine.patient.reader import from_data, from_document
@@ -116,7 +148,7 @@ def _consult(task: tuple[int, Any, Any, str]) -> tuple[int, str, str | None, Any
     from ..engine.resolve.resolver import plan
 
     line, data, problems, source = task
-    kb, session = _WORKER["kb"], _WORKER["session"]
+    kb, session = state["kb"], state["session"]
     try:
         if problems:
             raise CicatrixError(problems)
@@ -124,7 +156,7 @@ def _consult(task: tuple[int, Any, Any, str]) -> tuple[int, str, str | None, Any
         patient = from_document(data, kb) if isinstance(data, Document) else from_data(data, kb, source=where)
         result = plan(session, patient)
         out = to_dict(result)
-        row = _row(kb, result, out, source, line) if _WORKER.get("record") else None
+        row = _row(kb, result, out, source, line) if state.get("record") else None
         out["line"] = line
         return line, _dumps(out), None, row
     except CicatrixError as exc:
@@ -225,6 +257,7 @@ def _count(path: str) -> int | None:
     help="Also record each consultation (patient, plan, trace) in this SQLite store, in input order, one"
     " transaction each, for `cicatrix history`. Records that fail are not recorded.",
 )
+@dask_options
 @kb_option
 def command(
     input_file: str,
@@ -235,6 +268,9 @@ def command(
     window: int,
     progress: bool | None,
     store_path: Path | None,
+    dask: str | None,
+    partition_size: int,
+    dask_timeout: float,
     kb_dir: Path | None,
 ) -> int:
     """Consult every patient in INPUT (JSON lines, YAML documents or CSV; - for stdin).
@@ -252,11 +288,20 @@ def command(
     run the same command with --resume to finish it, each record exactly once.
     The .partial stays whole even if the batch is killed (SIGKILL): --resume
     drops a torn last line and redoes it. See the README for the CSV columns.
+
+    \b
+    --dask SCHEDULER runs the records on a Dask cluster, --partition-size at a
+    time, with the same output, messages and exit status as --jobs; --dask local
+    starts one on this machine's cores. Each worker loads the knowledge base
+    itself: a --kb folder must be on a path every worker can read.
     """
     with _Signals() as signals:
         state = _State()
         try:
-            return _batch(state, signals, input_file, output, resume, fmt, jobs, window, progress, kb_dir, store_path)
+            on = _Dask(dask, partition_size, dask_timeout) if dask else None
+            return _batch(
+                state, signals, input_file, output, resume, fmt, jobs, window, progress, kb_dir, store_path, on
+            )
         except _Stopped as stop:
             name = signal.Signals(stop.signum).name
             kept = f"; they are in {state.partial}: add --resume to finish" if state.partial and state.written else ""
@@ -284,9 +329,17 @@ def _batch(
     progress: bool | None,
     kb_dir: Path | None,
     store_path: Path | None = None,
+    dask: _Dask | None = None,
 ) -> int:
     from ..engine.common.errors import CicatrixError
     from ..engine.knowledge.cache import load_cached
+
+    if dask is not None:
+        if jobs is not None:
+            raise CicatrixError("--jobs and --dask exclude each other: with --dask the cluster's workers do the work")
+        from .dask_pool import distributed_module
+
+        distributed_module()  # not installed: say so before any output is touched
 
     kb = load_cached(kb_dir)  # fail early (exit 2) on a bad knowledge base or input path
     if input_file != "-" and not Path(input_file).is_file():
@@ -309,7 +362,12 @@ def _batch(
         state.partial = sink.partial
         bar = _progress(show, total, sink.done)
         try:
-            with _Workers(jobs, kb_dir, kb, store is not None) as workers:
+            record = store is not None
+            if dask:
+                workers: _Workers | _DaskWorkers = _DaskWorkers(dask, kb_dir, kb, record, sink.partial)
+            else:
+                workers = _Workers(jobs, kb_dir, kb, record)
+            with workers:
                 with signals.hold():  # a stop while the pool starts comes once it has started, to end it
                     workers.start()
                 for text, error, row in workers.run(records, window):
@@ -465,6 +523,53 @@ class _Workers:
             size = max(1, len(chunk) // (self.jobs * 4))
             for _, text, error, row in self.pool.imap(_consult, chunk, chunksize=size):
                 yield text, error, row
+
+
+class _Dask(NamedTuple):
+    """``--dask`` and its settings."""
+
+    address: str
+    partition_size: int
+    timeout: float
+
+
+class _DaskWorkers:
+    """``--dask``: the consultations on a Dask cluster (:mod:`.dask_pool`), in place of :class:`_Workers`.
+
+    The same three steps: ``start`` connects (or starts a LocalCluster), ``run``
+    yields the results in input order, and leaving the ``with`` cancels what is
+    in flight and closes the client and any LocalCluster, whatever happened. The
+    parent still reads the input, writes every line and records into the store,
+    so everything around the workers (order, --resume, the store, signals) is as
+    with --jobs.
+    """
+
+    def __init__(self, dask: _Dask, kb_dir: Path | None, kb: Any, record: bool, partial: Path | None = None):
+        from .dask_pool import Cluster, worker_folder
+
+        hint = f"; the records done so far (if any) are in {partial}: add --resume to finish" if partial else ""
+        self.cluster = Cluster(dask.address, dask.timeout, hint)
+        self.size = dask.partition_size
+        self.folder, self.digest, self.record = worker_folder(kb_dir), kb.digest, record
+        self.matcher = ""
+
+    def __enter__(self) -> _DaskWorkers:
+        return self
+
+    def start(self) -> None:
+        from ..engine.match.select import matcher_name
+
+        self.matcher = matcher_name()  # the workers' environment is not ours: the name travels with each task
+        self.cluster.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.cluster.__exit__(*exc)
+
+    def run(self, records: Iterator[tuple[int, Any, Any, str]], window: int) -> Iterator[tuple[str, str | None, Any]]:
+        args = (self.folder, self.digest, self.matcher, self.record)
+        in_flight = -(-window // self.size)  # --window records in flight, in whole partitions
+        for _, result in self.cluster.ordered(_dask_partition, args, records, self.size, in_flight):
+            yield result
 
 
 # --- output --------------------------------------------------------------------------------------

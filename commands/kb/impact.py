@@ -18,6 +18,12 @@ patient, its name (the file, ``file:LINE``, ``store#ID``) and what each knowledg
 base reads of it: a CSV row is typed by each knowledge base's own templates,
 every other record is read once. Another kind of cohort is one more reader and
 one more branch in :func:`_kind`.
+
+With ``--dask`` the cohort is still read here and the report built here, in
+cohort order; only the consultations go to a Dask cluster, in partitions, on
+workers that load both knowledge bases themselves (:mod:`..dask_pool`). They
+send back plans, not the engine's results (which do not travel), so the few
+patients whose changes are explained are planned again here: the same report.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import IO, Any
 import click
 
 from .. import completion
+from ..dask_pool import dask_options
 from ..options import text_width
 
 Side = tuple[Any, tuple[Any, ...]]
@@ -88,6 +95,7 @@ BATCH_SUFFIXES = (".jsonl", ".ndjson", ".csv")
     type=click.IntRange(40, 200),
     help="Wrap text at this width (default: the terminal's, at most 100; else 88).",
 )
+@dask_options
 def impact(
     cohort: tuple[Path, ...],
     from_kb: Path | None,
@@ -98,6 +106,9 @@ def impact(
     reasons: int,
     output: str | None,
     width: int | None,
+    dask: str | None,
+    partition_size: int,
+    dask_timeout: float,
 ) -> int:
     """Plan every patient of COHORT under OLD_KB and NEW_KB, and report what changed.
 
@@ -112,6 +123,10 @@ def impact(
 
     OLD_KB and NEW_KB default to the bundled knowledge base (NEW_KB to
     CICATRIX_KB when it is set); give at least one of them.
+
+    --dask SCHEDULER plans the patients on a Dask cluster (--dask local: this
+    machine's cores), with the same report; the folders of OLD_KB and NEW_KB
+    must then be on a path every worker can read.
 
     \b
     Exit status: 1 when a --fail-on condition is met, 2 for bad input, else 0.
@@ -142,11 +157,23 @@ def impact(
     if old_kb.digest == new_kb.digest:
         same = " and ".join(str(p) if p is not None else "the bundled knowledge base" for p in (from_kb, kb_dir))
         click.echo(f"cicatrix: note: {same} are the same knowledge base: no plan can change", err=True)
-    old, new = Session(compile_kb(old_kb)), Session(compile_kb(new_kb))
-    report = engine.Impact(conditions, examples, min(reasons, examples), _Explainer(new_kb) if reasons else None)
-    for path, kind in zip(cohort, kinds, strict=True):
-        for where, before, after in READERS[str(kind)](path, old_kb, new_kb):
+    explainer = _Explainer(new_kb) if reasons else None
+    report = engine.Impact(conditions, examples, min(reasons, examples), explainer)
+    members = (m for path, kind in zip(cohort, kinds, strict=True) for m in READERS[str(kind)](path, old_kb, new_kb))
+    if dask is None:
+        old, new = Session(compile_kb(old_kb)), Session(compile_kb(new_kb))
+        for where, before, after in members:
             report.add(where, _outcome(old, before, where), _outcome(new, after, where))
+    else:
+        from ..dask_pool import Cluster
+
+        with Cluster(dask, dask_timeout) as cluster:  # closed here, however the loop ends
+            cluster.start()
+            args = _dask_args((from_kb, old_kb), (kb_dir, new_kb))
+            for (where, _, after), outcomes in cluster.ordered(_dask_partition, args, members, partition_size, 0):
+                if explainer is not None:
+                    explainer.side = after
+                report.add(where, *outcomes)
     if not report.patients:
         raise CicatrixError.about(" ".join(map(str, cohort)), "the cohort holds no patients: nothing to compare")
     data = report.to_dict(_describe(old_kb, from_kb), _describe(new_kb, kb_dir))
@@ -167,6 +194,42 @@ def impact(
     else:
         click.echo(text, nl=False)
     return int(data["status"])
+
+
+def _dask_args(old: tuple[Path | None, Any], new: tuple[Path | None, Any]) -> tuple[Any, ...]:
+    """What every task carries to find the two knowledge bases on its worker: folders (absolute;
+    None, the bundled one), digests, and the matcher (the workers' environment is not ours).
+
+    The cohort is read here, as without Dask (a CSV row is typed by each
+    knowledge base); the workers load both knowledge bases themselves and send
+    back plans without the engine's result, which only an explanation needs
+    (see :class:`_Explainer`).
+    """
+    from ...engine.match.select import matcher_name
+    from ..dask_pool import worker_folder
+
+    (old_folder, old_kb), (new_folder, new_kb) = old, new
+    return (worker_folder(old_folder), old_kb.digest, worker_folder(new_folder), new_kb.digest, matcher_name())
+
+
+def _dask_partition(
+    old_folder: str | None, old_digest: str, new_folder: str | None, new_digest: str, matcher: str, part: list[Member]
+) -> list[tuple[Any, Any]]:
+    """On a Dask worker: each member's outcome under the old and the new knowledge base, kept compiled there."""
+    import dataclasses
+
+    from ..dask_pool import worker_kb
+
+    old = worker_kb(old_folder, old_digest, matcher)
+    new = worker_kb(new_folder, new_digest, matcher)
+    out = []
+    for where, before, after in part:
+        with old.lock:
+            first = _outcome(old.session, before, where)
+        with new.lock:
+            second = _outcome(new.session, after, where)
+        out.append((dataclasses.replace(first, result=None), dataclasses.replace(second, result=None)))
+    return out
 
 
 def _describe(kb: Any, path: Path | None) -> dict[str, Any]:
@@ -199,6 +262,8 @@ class _Explainer:
     def __init__(self, kb: Any):
         self.kb = kb
         self._last: tuple[Any, Any] | None = None  # the outcome last explained, and its trace
+        self.side: Side | None = None  # --dask: what the new knowledge base reads of the patient being added
+        self._session: Any = None
 
     def __call__(self, subject: Any, before: Any, after: Any, where: str) -> dict[str, Any]:
         from ...engine.common.errors import CicatrixError
@@ -227,8 +292,21 @@ class _Explainer:
         from ...engine.explain.tracefile import from_result
 
         if self._last is None or self._last[0] is not after:  # held, so never confused with a later one
-            self._last = (after, from_result(self.kb, after.result, after.plan, where))
+            self._last = (after, from_result(self.kb, self._result(after, where), after.plan, where))
         return self._last[1]
+
+    def _result(self, after: Any, where: str) -> Any:
+        """The engine's result behind an outcome. A Dask worker sends back the plan alone (a result
+        holds the engine's objects, which do not travel): the few patients explained are planned
+        again here, under the same knowledge base, which gives the same plan."""
+        if after.result is not None or self.side is None:
+            return after.result
+        from ...engine.compile.compiler import compile_kb
+        from ...engine.session.session import Session
+
+        if self._session is None:
+            self._session = Session(compile_kb(self.kb))
+        return _outcome(self._session, self.side, where).result
 
     def _treatment(self, trace: Any, ident: str, was: str | None, now: str | None) -> Any:
         from ...engine.explain.how import how
