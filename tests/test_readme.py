@@ -471,6 +471,19 @@ COVERAGE: dict[str, Run | ByTest | Skip] = {
         "cat patients.jsonl | cicatrix batch - --format jsonl", check=_jsonl(None, len(ALL_EXAMPLES))
     ),
     "cicatrix batch INPUT -o FILE --resume": ByTest("test_batch_resume_finishes_what_was_stopped"),
+    # Batch and impact on a Dask cluster
+    "pip install 'cicatrix[dask]'": Skip("installs a package; the dev install includes the extra"),
+    "cicatrix batch patients.jsonl -o plans.jsonl --dask local": Run(check=_jsonl("plans.jsonl", len(ALL_EXAMPLES))),
+    "cicatrix batch patients.jsonl -o plans.jsonl --dask tcp://scheduler:8786": Skip(
+        "needs a running Dask cluster; tests/commands/test_dask_pool.py passes a LocalCluster's address"
+    ),
+    "cicatrix kb impact --to my-kb patients.jsonl --dask local": Run(out=("0 of 7 plans changed",)),
+    "export DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False": Skip("a real cluster's set-up, on other hosts"),
+    "dask scheduler": Skip("a real cluster's set-up, on other hosts"),
+    "dask worker tcp://HOST:8786 --nworkers 16 --nthreads 1": Skip("a real cluster's set-up, on other hosts"),
+    "cicatrix batch registry.jsonl -o plans.jsonl --dask tcp://HOST:8786 --store visits.db": Skip(
+        "a real cluster's set-up, on other hosts"
+    ),
     # Keeping consultations: the store (run in this order: the first line creates it)
     "cicatrix consult examples/mixed-facial-scars.yaml --store visits.db": Run(out=("START HERE",)),
     "cicatrix batch patients.jsonl -o plans.jsonl --store visits.db": Run(
