@@ -57,7 +57,7 @@ from typing import IO, Any, NamedTuple
 import click
 
 from .dask_pool import dask_options
-from .options import kb_option
+from .options import kb_option, store_option
 
 _WORKER: dict[str, Any] = {}
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -248,14 +248,9 @@ def _count(path: str) -> int | None:
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal)."
 )
-@click.option(
-    "--store",
-    "store_path",
-    type=click.Path(path_type=Path),
-    envvar="CICATRIX_STORE",
-    show_envvar=True,
-    help="Also record each consultation (patient, plan, trace) in this SQLite store, in input order, one"
-    " transaction each, for `cicatrix history`. Records that fail are not recorded.",
+@store_option(
+    "Also record each consultation (patient, plan, trace) in this SQLite store, in input order, one"
+    " transaction each, for `cicatrix history`. Records that fail are not recorded."
 )
 @dask_options
 @kb_option

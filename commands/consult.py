@@ -9,7 +9,7 @@ import click
 
 from ..engine.common.files import STDOUT_NAME, atomic_output, is_stdout, write_atomically
 from . import completion
-from .options import kb_option, show, text_width
+from .options import kb_option, show, store_option, text_width
 
 
 @click.command("consult")
@@ -63,14 +63,7 @@ from .options import kb_option, show, text_width
     help="Also list the input and every option considered, ranked and explained (text and markdown).",
 )
 @click.option("--width", type=click.IntRange(40, 200), help="Wrap text output at this width.")
-@click.option(
-    "--store",
-    "store_path",
-    type=click.Path(path_type=Path),
-    envvar="CICATRIX_STORE",
-    show_envvar=True,
-    help="Also record the consultation (patient, plan, trace) in this SQLite store, for `cicatrix history`.",
-)
+@store_option("Also record the consultation (patient, plan, trace) in this SQLite store, for `cicatrix history`.")
 @kb_option
 def command(
     patient_file: Path | None,

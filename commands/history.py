@@ -17,16 +17,9 @@ from typing import Any
 import click
 
 from ..engine.common.jsonline import json_line
-from .options import kb_option, text_width
+from .options import kb_option, store_option, text_width
 
-STORE = click.option(
-    "--store",
-    "store_path",
-    type=click.Path(path_type=Path),
-    envvar="CICATRIX_STORE",
-    show_envvar=True,
-    help="The store to read: the SQLite file `consult --store` and `batch --store` write.",
-)
+STORE = store_option("The store to read: the SQLite file `consult --store` and `batch --store` write.")
 _KB_DIGEST = click.option(
     "--kb-digest",
     metavar="DIGEST",

@@ -21,6 +21,13 @@ def kb_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def store_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--store FILE`` (or ``CICATRIX_STORE``): the same option wherever a store is written or read."""
+    return click.option(
+        "--store", "store_path", type=click.Path(path_type=Path), envvar="CICATRIX_STORE", show_envvar=True, help=help
+    )
+
+
 def text_width() -> int:
     """One wrap width for every command's text: the terminal's (40 to 100), else 88.
 
