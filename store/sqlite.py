@@ -47,6 +47,7 @@ import os
 import re
 import sqlite3
 import stat
+import time
 import urllib.parse
 import zlib
 from collections.abc import Iterator
@@ -508,10 +509,20 @@ def _prepare(conn: sqlite3.Connection, name: str, readonly: bool) -> None:
                 "but the file is read-only",
             )
         return
-    try:
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        schema.migrate(conn, name)
-    except sqlite3.Error as exc:
-        raise CicatrixError.about(name, f"cannot prepare the store: {_words(exc)}") from None
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            schema.migrate(conn, name)
+            return
+        except sqlite3.OperationalError as exc:
+            # Two processes making one new file a store at once: SQLite answers "locked"
+            # at once, without waiting, where waiting could deadlock (both holding a
+            # read lock, both wanting to write). Each step is idempotent: try again.
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise CicatrixError.about(name, f"cannot prepare the store: {_words(exc)}") from None
+            time.sleep(0.05)
+        except sqlite3.Error as exc:
+            raise CicatrixError.about(name, f"cannot prepare the store: {_words(exc)}") from None
