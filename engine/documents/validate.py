@@ -26,6 +26,7 @@ _TYPE_WORDS = {
 
 _PATTERN_WORDS = {
     "^[a-z][a-z0-9_]*$": "a lower-case identifier such as 'first_choice' (letters, digits, _)",
+    "^[a-z](_?[a-z0-9])*_?$": "a lower-case field name such as 'first_choice' (letters, digits, no '__')",
     "^[a-z0-9][a-z0-9_./-]*$": "a lower-case rule id such as 'group/first-choice'",
     "^\\$[a-z_][a-z0-9_]*$": "a variable such as '$site'",
     "^(\\$[a-z_][a-z0-9_]*|[a-z][a-z0-9_]*)$": "a treatment id such as 'first_choice' or a variable",

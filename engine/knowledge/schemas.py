@@ -30,6 +30,9 @@ ORDER_DEFAULTS: dict[str, Any] = {"gap_weeks": 0}
 RULE_DEFAULTS: dict[str, Any] = {"salience": 0}
 
 _ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+# A field name never holds "__": the engine reads a double underscore in a
+# pattern's field as a path into a nested value, and refuses facts with such keys.
+_FIELD_NAME = {"type": "string", "pattern": "^[a-z](_?[a-z0-9])*_?$"}
 _TEXT = {"type": "string", "minLength": 1}
 _TEXTS = {"type": "array", "items": _TEXT}
 _SCALAR = {"type": ["string", "number", "boolean", "null"]}
@@ -161,7 +164,7 @@ TEMPLATES: dict[str, Any] = {
                     "fields": {
                         "type": "object",
                         "minProperties": 1,
-                        "propertyNames": _ID,
+                        "propertyNames": _FIELD_NAME,
                         "additionalProperties": _FIELD,
                     },
                 },

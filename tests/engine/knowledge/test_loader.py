@@ -181,3 +181,10 @@ def test_publication_grades_are_checked_by_the_schema(make_kb):
     with pytest.raises(CicatrixError) as info:
         load(make_kb(_cites("sheet.md#T01"), manifest=manifest))
     assert "publications.P1.confidence" in str(info.value) or "'very high'" in str(info.value)
+
+
+def test_a_field_name_with_a_double_underscore_is_refused_where_it_is_written(make_kb):
+    # The engine reads "__" in a pattern's field as a path into a nested value and
+    # refuses to declare a fact with such a key: it must never get that far.
+    text = problems_of(make_kb(GOOD_RULE, templates=TEMPLATES.replace("      level:", "      lev__el:")))
+    assert "templates.yaml:6:7:" in text and "'lev__el' is not a lower-case field name" in text
