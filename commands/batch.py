@@ -69,6 +69,8 @@ def _start(kb_dir: str | None, kb: Any = None, parent: int | None = None, record
     ``record`` (``--store``): each consultation also comes back encoded for the
     store, so the costly part of recording runs in the workers, in parallel.
     """
+    from ..engine.common.memory import settle
+
     if parent is not None:
         _become_worker(parent)
     from ..engine.compile.compiler import compile_kb
@@ -79,6 +81,8 @@ def _start(kb_dir: str | None, kb: Any = None, parent: int | None = None, record
     _WORKER["kb"] = kb
     _WORKER["session"] = Session(compile_kb(kb))
     _WORKER["record"] = record
+    if parent is not None:
+        settle()  # a worker process keeps its knowledge base until it exits
 
 
 def _become_worker(parent: int) -> None:
@@ -473,6 +477,7 @@ class _Workers:
         self.jobs, self.kb_dir, self.kb = jobs, str(kb_dir) if kb_dir else None, kb
         self.record = record
         self.pool: Any = None
+        self.settled = False
 
     def __enter__(self) -> _Workers:
         return self
@@ -482,7 +487,11 @@ class _Workers:
 
         matcher_name()  # a bad CICATRIX_MATCHER is bad input here, not a crash in every worker
         if self.jobs == 1:
+            from ..engine.common.memory import settle
+
             _start(self.kb_dir, self.kb, None, self.record)
+            settle()  # until __exit__: this process may go on (a test, a library caller)
+            self.settled = True
             return
         import multiprocessing
 
@@ -497,6 +506,10 @@ class _Workers:
                 signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if self.settled:
+            from ..engine.common.memory import unsettle
+
+            unsettle()
         if self.pool is None:
             return
         if kind is None:

@@ -63,6 +63,7 @@ from experta.matchers.rete.nodes import (  # noqa: E402
 )
 from experta.matchers.rete.token import Token, TokenInfo  # noqa: E402
 from experta.matchers.rete.utils import extract_facts, generate_checks, prepare_rule  # noqa: E402
+from experta.utils import freeze  # noqa: E402
 
 for _handler in list(_root.handlers):
     if _handler not in _handlers_before:
@@ -111,6 +112,7 @@ __all__ = [
     "WhereCheck",
     "WhereNode",
     "extract_facts",
+    "freeze",
     "generate_checks",
     "prepare_rule",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from bisect import bisect_left, insort
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,7 +22,7 @@ from ..common.memory import collector_paused
 from ..knowledge.constraints import compare_values, predicate
 from ..knowledge.model import FieldSpec, KnowledgeBase, Test, Var, bound_fields
 from ..knowledge.model import Rule as KbRule
-from .compat import AS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, Strategy
+from .compat import AS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, Strategy, freeze
 
 VAR_PREFIX = "v_"  # experta context names of $variables
 FACT_PREFIX = "f_"  # experta context names of the facts matched by `when` patterns
@@ -113,16 +114,19 @@ class DeterministicDepthStrategy(Strategy):
     order: Callable[[int], int] | None = None
 
     def get_key(self, activation: Any) -> tuple[Any, ...]:
+        rule = activation.rule
+        context = activation.context
         order = self.order
-        ids = [f["__factid__"] for f in activation.facts]
-        facts = sorted(ids if order is None else map(order, ids), reverse=True)
         # The same rule can match the same facts in two ways (two patterns of one
         # template swapping facts); the facts in pattern order settle that too.
-        in_order = tuple(
-            activation.context[name]["__factid__"] if order is None else order(activation.context[name]["__factid__"])
-            for name in sorted((k for k in activation.context if k.startswith(FACT_PREFIX)), key=lambda k: int(k[2:]))
-        )
-        return (activation.rule.salience, facts, -activation.rule.cx_index, in_order)
+        if order is None:
+            facts = [f["__factid__"] for f in activation.facts]
+            in_order = tuple([context[name]["__factid__"] for name in rule.cx_fact_names])
+        else:
+            facts = [order(f["__factid__"]) for f in activation.facts]
+            in_order = tuple([order(context[name]["__factid__"]) for name in rule.cx_fact_names])
+        facts.sort(reverse=True)
+        return (rule.salience, facts, -rule.cx_index, in_order)
 
     def rekey(self, agenda: Any) -> None:
         """Order the agenda afresh, as when the order of fact ids has changed under it."""
@@ -131,19 +135,44 @@ class DeterministicDepthStrategy(Strategy):
         agenda.activations.sort()
 
     def _update_agenda(self, agenda: Any, added: Any, removed: Any) -> None:
-        import bisect
-
+        """Each activation's key is computed once (it is a good part of a firing's cost)."""
+        activations = agenda.activations
+        get_key = self.get_key
         for act in removed:
-            act.key = self.get_key(act)
-            idx = bisect.bisect_left(agenda.activations, act)
+            act.key = get_key(act)
+            idx = bisect_left(activations, act)
             for offset in (0, 1, -1):
                 j = idx + offset
-                if 0 <= j < len(agenda.activations) and agenda.activations[j] == act:
-                    del agenda.activations[j]
+                if 0 <= j < len(activations) and activations[j] == act:
+                    del activations[j]
                     break
-        for act in sorted(added, key=self.get_key):
-            act.key = self.get_key(act)
-            bisect.insort(agenda.activations, act)
+        if added:
+            for act in added:
+                act.key = get_key(act)
+            for act in sorted(added, key=_key_of):
+                insort(activations, act)
+
+
+def _key_of(activation: Any) -> Any:
+    return activation.key
+
+
+# Values experta would store as they are; anything else goes through its freeze().
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def new_fact(cls: type, values: Mapping[str, Any]) -> Any:
+    """``cls(**values)`` for a compiled template class, without experta's per-field cost.
+
+    experta's ``Fact()`` stores each field through ``__setitem__``, which looks up
+    the fact id and dispatches ``freeze`` on the value's type: about a tenth of a
+    consultation. The fact made here holds the same frozen values (scalars as they
+    are, lists as experta's frozen lists) and the same private state.
+    """
+    fact = dict.__new__(cls)
+    dict.update(fact, {k: v if type(v) in _PLAIN else freeze(v) for k, v in values.items()})
+    fact._Fact__defaults = {}
+    return fact
 
 
 class CompiledEngine(KnowledgeEngine):
@@ -163,6 +192,46 @@ class CompiledEngine(KnowledgeEngine):
         reset, which with thousands of rules costs more than the consultation; they
         never change, so look once."""
         return self._deffacts
+
+    def declare(self, *facts: Any) -> Any:
+        """experta's ``declare`` for facts made by :func:`new_fact`.
+
+        experta first checks that no value is a pattern element and no key holds
+        ``__``; here values are data read from files, never pattern elements, and
+        the schema refuses field names with ``__``, so the checks (a tenth of a
+        declaration) are left out.
+        """
+        last = None
+        for fact in facts:
+            last = self.facts.declare(fact)
+        if not self.running:
+            added, removed = self.matcher.changes(*self.facts.changes)
+            self.strategy._update_agenda(self.agenda, added, removed)
+        return last
+
+    def run(self, steps: float = float("inf")) -> None:
+        """experta's run loop, firing through the listener.
+
+        experta formats a log line for every firing whether or not anyone
+        listens, copies each match's context without its private keys, and
+        reaches the rule's action through two calls; the listener reads the names
+        it needs from the context as it is. The order of firings is the
+        strategy's, as before.
+        """
+        assert self.listener is not None, "a compiled engine runs inside a Session"
+        on_fire = self.listener.on_fire
+        self.running = True
+        while steps > 0 and self.running:
+            added, removed = self.matcher.changes(*self.facts.changes)
+            activations = self.agenda.activations
+            if added or removed:
+                self.strategy._update_agenda(self.agenda, added, removed)
+            if not activations:
+                break
+            steps -= 1
+            activation = activations.pop()
+            on_fire(activation.rule.cx_rule, activation.context)
+        self.running = False
 
     def cx_fire(self, rule_name: str, context: Mapping[str, Any]) -> None:
         assert self.listener is not None, "a compiled engine runs inside a Session"
@@ -228,6 +297,10 @@ def _compile_rule(rule: KbRule, classes: Mapping[str, type], input_templates: fr
 
     action.__name__ = action.__qualname__ = name
     action.cx_index = rule.index  # type: ignore[attr-defined]
+    # experta copies these onto the rule it makes of the action (functools.update_wrapper):
+    # the run loop fires through cx_rule, the strategy orders by cx_fact_names.
+    action.cx_rule = rule  # type: ignore[attr-defined]
+    action.cx_fact_names = tuple(f"{FACT_PREFIX}{i}" for i in range(len(rule.when)))  # type: ignore[attr-defined]
     # experta inspects the action's signature each time it copies a rule (about
     # ten times per rule while building); a ready signature saves most of a cold start.
     action.__signature__ = _ACTION_SIGNATURE  # type: ignore[attr-defined]

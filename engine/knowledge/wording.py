@@ -19,4 +19,6 @@ def placeholders(template: str) -> list[str]:
 
 def fill(template: str, labels: Mapping[str, str]) -> str:
     """Put the words for each ``{$var}`` into a rule's text."""
+    if "{$" not in template:  # most texts have no placeholder: skip the regex
+        return template
     return TEXT_VAR.sub(lambda m: labels[m.group(1)], template)

@@ -871,6 +871,27 @@ def _fast_not(node: Any, touched: dict[int, Any]) -> None:
     node._activate_right = activate_right
 
 
+class _NodeActivation(Activation):
+    """An activation hashed by its facts alone, for the sets of its own conflict-set node.
+
+    experta hashes an activation by its rule, facts and context, building two
+    frozensets and hashing the rule's structure each time: a tenth of matching.
+    In one node's ``added`` and ``removed`` sets every activation has the same
+    rule, and equal activations have equal facts, so the (cached) hash of the
+    facts is a valid hash there; equality stays experta's.
+    """
+
+    def __hash__(self) -> int:
+        return hash(self.facts_key)
+
+    def __init__(self, rule: Any, facts: frozenset[Any], context: dict[str, Any]):
+        self.rule = rule
+        self.facts = set(facts)
+        self.facts_key = facts
+        self.key = None
+        self.context = context
+
+
 def _fast_conflict_set(node: Any, dirty: dict[int, Any], touched: dict[int, Any], budget: list[int]) -> None:
     """experta's ConflictSetNode activation, with the matcher's bookkeeping and budget.
 
@@ -888,7 +909,7 @@ def _fast_conflict_set(node: Any, dirty: dict[int, Any], touched: dict[int, Any]
         if budget[0] > MAX_MATCHES:
             _too_many(node)
         info = _new_tuple(TokenInfo, (frozenset(token.data), frozenset(token.context.items())))  # token.to_info()
-        activation = Activation(rule, info.data, {k: v for k, v in info.context if isinstance(k, str)})
+        activation = _NodeActivation(rule, info.data, {k: v for k, v in token.context.items() if isinstance(k, str)})
         if token.tag is _VALID:
             if info not in node.memory:
                 node.memory.add(info)

@@ -130,13 +130,52 @@ def avoided_named(result: Result, kb: KnowledgeBase) -> list[str]:
     avoided = {a.id for a in result.avoid}
     if not avoided:
         return []
-    pattern, owners = _names(tuple((t.id, n) for t in kb.treatments.values() for n in t.mentions))
+    names = _catalogue_names(kb)
     found = []
     for where, text in _texts(result):
-        for m in pattern.finditer(text):
-            if owners[m.group(1).lower()] <= avoided:
-                found.append(f'{where}: "{m.group(0)}"')
+        for owners, written in names.found_in(text):
+            if owners <= avoided:
+                found.append(f'{where}: "{written}"')
     return found
+
+
+class _Names:
+    """The catalogue's names, and the names found in each text read so far.
+
+    Texts repeat from plan to plan (the same rule texts, filled with the same few
+    words), and scanning one with the pattern of every name costs far more than
+    looking it up, so each distinct text is scanned once. The memory is bounded:
+    past :data:`_TEXTS_KEPT` texts it starts again.
+    """
+
+    def __init__(self, mentions: tuple[tuple[str, str], ...]):
+        self.pattern, self.owners = _names(mentions)
+        self.seen: dict[str, tuple[tuple[frozenset[str], str], ...]] = {}
+
+    def found_in(self, text: str) -> tuple[tuple[frozenset[str], str], ...]:
+        """Each name written in ``text``: the entries it stands for, and how it is written."""
+        found = self.seen.get(text)
+        if found is None:
+            owners = self.owners
+            found = tuple((owners[m.group(1).lower()], m.group(0)) for m in self.pattern.finditer(text))
+            if len(self.seen) >= _TEXTS_KEPT:
+                self.seen.clear()
+            self.seen[text] = found
+        return found
+
+
+_TEXTS_KEPT = 20_000
+_BY_KB: dict[int, tuple[KnowledgeBase, _Names]] = {}
+
+
+def _catalogue_names(kb: KnowledgeBase) -> _Names:
+    """The names of this knowledge base's catalogue, made once per knowledge base object."""
+    held = _BY_KB.get(id(kb))
+    if held is None or held[0] is not kb:
+        if len(_BY_KB) >= 8:
+            _BY_KB.clear()
+        held = _BY_KB[id(kb)] = (kb, _Names(tuple((t.id, n) for t in kb.treatments.values() for n in t.mentions)))
+    return held[1]
 
 
 def _check_plan(result: Result, kb: KnowledgeBase, recommended: set[str], excluded: set[str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..compile.compiler import FACT_ID_KEY, FACT_PREFIX, VAR_PREFIX, CompiledKB, compile_kb
+from ..compile.compiler import FACT_ID_KEY, FACT_PREFIX, VAR_PREFIX, CompiledKB, compile_kb, new_fact
 from ..knowledge.model import Action, KnowledgeBase, Rule, Var, catalogue_fact
 from ..knowledge.wording import fill, placeholders
 from ..match.matcher import IncrementalReteMatcher, TooManyMatches
@@ -32,6 +32,22 @@ def _thaw(value: Any) -> Any:
     return value
 
 
+# A rule text -> its {$var} names, in order: texts are few and fill thousands of records.
+_PLACEHOLDERS: dict[str, tuple[str, ...]] = {}
+
+
+def _context_names(rule: Rule, context: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The context names of a rule's matched facts (in pattern order) and of its
+    ``$variables`` (sorted, each with the variable's name).
+
+    Every match of a compiled rule binds the same names (its patterns are one
+    conjunction), so they are read once per rule rather than at every firing.
+    """
+    facts = tuple(f"{FACT_PREFIX}{i}" for i in range(len(rule.when)))
+    variables = tuple((k, k[len(VAR_PREFIX) :]) for k in sorted(context) if k.startswith(VAR_PREFIX))
+    return facts, variables
+
+
 class Session:
     def __init__(self, compiled: CompiledKB | KnowledgeBase, matcher: str | None = None):
         if isinstance(compiled, KnowledgeBase):
@@ -48,6 +64,7 @@ class Session:
         self._known: dict[tuple[str, str], str] = {}  # (template, values) -> fact id, to name duplicates
         self._snapshot: Snapshot | None = None  # the state after the catalogue, once matched
         self._catalogue: list[tuple[Any, FactRecord]] = []
+        self._names: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {}  # see _context_names
 
     # -- running ----------------------------------------------------------
 
@@ -98,7 +115,7 @@ class Session:
     def _declare_input(self, patient: PatientInput) -> None:
         classes = self.compiled.fact_classes
         for fact in patient.facts:
-            declared = self.engine.declare(classes[fact.template](**fact.values, **{FACT_ID_KEY: fact.id}))
+            declared = self.engine.declare(new_fact(classes[fact.template], {**fact.values, FACT_ID_KEY: fact.id}))
             self._register(declared, FactRecord(fact.id, fact.template, dict(fact.values), "input"))
 
     def _declare_catalogue(self) -> list[tuple[Any, FactRecord]]:
@@ -109,9 +126,8 @@ class Session:
         out = []
         for t in self.kb.treatments.values():
             values = catalogue_fact(t)
-            out.append(
-                (self.engine.declare(made(**values)), FactRecord(f"treatment/{t.id}", "treatment", values, "catalogue"))
-            )
+            record = FactRecord(f"treatment/{t.id}", "treatment", values, "catalogue")
+            out.append((self.engine.declare(new_fact(made, values)), record))
         return out
 
     # -- the catalogue, matched once ----------------------------------------
@@ -154,17 +170,27 @@ class Session:
 
     def on_fire(self, rule: Rule, context: Mapping[str, Any]) -> None:
         seq = len(self._firings) + 1
-        matched = tuple(self._ids[context[f"{FACT_PREFIX}{i}"]["__factid__"]] for i in range(len(rule.when)))
-        bindings = {k[len(VAR_PREFIX) :]: _thaw(v) for k, v in sorted(context.items()) if k.startswith(VAR_PREFIX)}
-        actions = tuple(self._act(rule, action, bindings, seq) for action in rule.then)
+        names = self._names.get(rule.id)
+        if names is None:
+            names = self._names[rule.id] = _context_names(rule, context)
+        facts, variables = names
+        ids = self._ids
+        matched = tuple([ids[context[name]["__factid__"]] for name in facts])
+        bindings = {var: _thaw(context[key]) for key, var in variables}
+        actions = tuple([self._act(rule, action, bindings, seq) for action in rule.then])
         self._firings.append(Firing(seq, rule.id, rule.salience, matched, bindings, actions))
 
     def _value(self, value: Any, bindings: Mapping[str, Any]) -> Any:
         return bindings[value.name] if isinstance(value, Var) else value
 
     def _labels(self, rule: Rule, text: str, bindings: Mapping[str, Any]) -> dict[str, str]:
+        names = _PLACEHOLDERS.get(text)
+        if names is None:
+            names = _PLACEHOLDERS[text] = tuple(placeholders(text))
+        if not names:
+            return {}
         fields = self.compiled.var_fields[rule.id]
-        return {name: fields[name].label(bindings[name]) for name in placeholders(text)}
+        return {name: fields[name].label(bindings[name]) for name in names}
 
     def _text(self, rule: Rule, text: str, bindings: Mapping[str, Any]) -> str:
         return fill(text, self._labels(rule, text, bindings))
@@ -175,7 +201,7 @@ class Session:
         An identical fact is kept once, as CLIPS does; naming it lets resolution see
         that this firing supports it too (a finding drawn from several inputs).
         """
-        declared = self.engine.declare(self.compiled.fact_classes[template](**values))
+        declared = self.engine.declare(new_fact(self.compiled.fact_classes[template], values))
         if declared is None:
             return {"same_as": self._known.get(_key(template, values))}
         n = self._counters[template] = self._counters.get(template, 0) + 1
@@ -187,8 +213,8 @@ class Session:
         labels = self._labels(rule, action.text, bindings)
         text = fill(action.text, labels)
         words = {"template": action.text, "labels": labels}
-        targets = tuple(str(self._value(t, bindings)) for t in action.targets)
-        scope = {k: _thaw(self._value(v, bindings)) for k, v in action.scope.items()}
+        targets = tuple([str(self._value(t, bindings)) for t in action.targets]) if action.targets else ()
+        scope = {k: _thaw(self._value(v, bindings)) for k, v in action.scope.items()} if action.scope else {}
         if action.kind == "leave_out":
             treatment = str(self._value(action.target, bindings))
             return ActionRecord("leave_out", treatment, text, constraint=action.constraint, scope=scope, **words)

@@ -56,6 +56,16 @@ def test_jsonl_batch_streams_plans_and_reports_bad_records(tmp_path, run_cli):
     assert out[3] == expected
 
 
+def test_one_job_in_this_process_leaves_the_collector_as_it_found_it(tmp_path, run_cli):
+    # One job runs in the caller's process, which exempts what it keeps from the
+    # cyclic collector while it runs: the caller (here, the test process) gets it back.
+    import gc
+
+    run = run_cli("batch", str(write_jsonl(tmp_path)), "--jobs", "1")
+    assert run.code == 2 and len(run.out.splitlines()) == 5
+    assert gc.get_freeze_count() == 0
+
+
 def test_parallel_output_is_identical_and_ordered(tmp_path, run_cli):
     path = tmp_path / "many.jsonl"
     path.write_text("\n".join(json.dumps(GOOD[i % 3]) for i in range(30)) + "\n")

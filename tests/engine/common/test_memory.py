@@ -34,3 +34,16 @@ def test_a_collector_someone_else_turned_off_stays_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_settle_exempts_what_is_alive_until_unsettle():
+    from cicatrix.engine.common.memory import settle, unsettle
+
+    assert gc.get_freeze_count() == 0
+    kept = [[] for _ in range(100)]
+    settle()
+    try:
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        unsettle()
+    assert gc.get_freeze_count() == 0

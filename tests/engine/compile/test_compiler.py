@@ -257,3 +257,46 @@ def test_assert_fills_defaults_and_records_the_fact(make_kb):
     assert firings[0].asserted == ("finding-1",)
     assert facts["finding-1"].values == {"kind": "shallow", "site": None}
     assert facts["finding-1"].rule == "d"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"type": "ice_pick", "site": None, "depth": "deep"},
+        {"age": 30, "level": 2, "pregnant": False, "tolerance": 7.5, "conditions": ["eczema", "rosacea"]},
+        {"nested": {"a": [1, {"b": 2}]}, "set": {1, 2}},
+        {},
+    ],
+)
+def test_a_fact_made_fast_is_the_fact_experta_makes(values):
+    from cicatrix.engine.compile.compat import Fact
+    from cicatrix.engine.compile.compiler import new_fact
+
+    cls = type("T_x", (Fact,), {})
+    fast, stock = new_fact(cls, values), cls(**values)
+    assert type(fast) is cls
+    assert dict(fast) == dict(stock) and hash(fast) == hash(stock) and fast == stock
+    assert [type(v) for v in fast.values()] == [type(v) for v in stock.values()]  # lists frozen as experta freezes them
+    assert fast.as_dict() == stock.as_dict()
+    with pytest.raises(KeyError):
+        fast["missing"]  # experta's __missing__ works: it reads the private defaults new_fact sets
+
+
+def test_the_run_loop_fires_in_the_strategys_order_and_stops_at_steps(make_kb):
+    from cicatrix.engine.patient.reader import from_data
+    from cicatrix.engine.session.session import Session
+
+    kb = load(
+        make_kb(
+            rule("low", "[{scar: {type: ice_pick}}]", "- note: low")
+            + rule("high", "[{scar: {type: ice_pick}}]", "- note: high", "salience: 5")
+        )
+    )
+    session = Session(kb)
+    patient = from_data({"scars": [{"type": "ice_pick"}]}, kb)
+    assert fired(session.consult(patient).firings) == ["high", "low"]
+
+    engine = session.engine
+    engine.run = lambda steps=float("inf"), run=engine.run: run(steps=1)  # a run of one step
+    assert fired(session.consult(patient).firings) == ["high"]
+    assert [a.rule.cx_rule.id for a in engine.agenda.activations] == ["low"]  # still waiting

@@ -289,6 +289,22 @@ def test_avoided_named_knows_a_class_by_its_drugs_and_a_longer_name_is_not_a_sho
     assert avoided_named(replace(only_mn, recommendations=(plain,)), kb) == [f'{rec.id} explanation: "Microneedling"']
 
 
+def test_a_text_read_before_is_judged_on_the_avoided_items_of_this_plan(kb, mixed, monkeypatch):
+    # Texts are scanned once and remembered; what counts as avoided is this plan's.
+    from cicatrix.engine.resolve import safety
+
+    monkeypatch.setattr(safety, "_TEXTS_KEPT", 2)  # the memory starts again past two texts
+    first = mixed.recommendations[0]
+    planted = replace(first, cautions=("Dab lemon juice on each scar.",))
+    broken = replace(mixed, recommendations=(planted,))
+    expected = [f'{first.id} caution: "lemon juice"']
+    assert avoided_named(broken, kb) == expected
+    assert avoided_named(broken, kb) == expected  # remembered, and still found
+    lemon_kept = replace(broken, avoid=tuple(a for a in broken.avoid if a.id != "lemon_juice"))
+    assert avoided_named(lemon_kept, kb) == []  # the same text, nothing avoided in it
+    assert len(safety._catalogue_names(kb).seen) <= 2
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=patients)
 def test_no_recommended_text_names_what_the_plan_avoids(kb, session, data):
