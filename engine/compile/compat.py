@@ -43,6 +43,7 @@ from experta import (  # noqa: E402
 )
 from experta.abstract import Strategy  # noqa: E402
 from experta.activation import Activation  # noqa: E402
+from experta.factlist import FactList  # noqa: E402
 from experta.fieldconstraint import ANDFC, NOTFC, ORFC, L  # noqa: E402
 from experta.matchers.rete import ReteMatcher  # noqa: E402
 from experta.matchers.rete.check import (  # noqa: E402
@@ -92,6 +93,7 @@ __all__ = [
     "ConflictSetNode",
     "Fact",
     "FactCapture",
+    "FactList",
     "FeatureCheck",
     "FeatureTesterNode",
     "InitialFact",

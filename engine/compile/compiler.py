@@ -22,7 +22,7 @@ from ..common.memory import collector_paused
 from ..knowledge.constraints import compare_values, predicate
 from ..knowledge.model import FieldSpec, KnowledgeBase, Test, Var, bound_fields
 from ..knowledge.model import Rule as KbRule
-from .compat import AS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, Strategy, freeze
+from .compat import AS, MATCH, NOT, TEST, Fact, FactList, KnowledgeEngine, P, Rule, Strategy, freeze
 
 VAR_PREFIX = "v_"  # experta context names of $variables
 FACT_PREFIX = "f_"  # experta context names of the facts matched by `when` patterns
@@ -175,6 +175,30 @@ def new_fact(cls: type, values: Mapping[str, Any]) -> Any:
     return fact
 
 
+class CompiledFactList(FactList):
+    """experta's fact list, declaring the facts :func:`new_fact` makes without re-checking them.
+
+    experta checks that a declared fact is a ``Fact``, validates its fields (a
+    compiled template declares none: the loader validated the values) and builds
+    its identity while skipping private keys (a new fact has none); each a Python
+    call per declaration. The identity, the ids and the duplicate rule are experta's.
+    """
+
+    def declare(self, fact: Any) -> Any:
+        if fact.__fields__:
+            fact.validate()
+        fact_id = frozenset([fact.__class__, *fact.items()])
+        if self.duplication or fact_id not in self.reference_counter:
+            idx = self.last_index
+            dict.__setitem__(fact, "__factid__", idx)
+            self[idx] = fact
+            self.last_index = idx + 1
+            self.added.append(fact)
+            self.reference_counter[fact_id] += 1
+            return fact
+        return None
+
+
 class CompiledEngine(KnowledgeEngine):
     """Base of every generated engine: forwards firings to the current listener."""
 
@@ -192,6 +216,18 @@ class CompiledEngine(KnowledgeEngine):
         reset, which with thousands of rules costs more than the consultation; they
         never change, so look once."""
         return self._deffacts
+
+    def reset(self, **kwargs: Any) -> None:
+        """experta's reset, onto a :class:`CompiledFactList`."""
+        super().reset(**kwargs)
+        stock, facts = self.facts, CompiledFactList()
+        facts.update(stock)
+        facts.last_index, facts.reference_counter, facts.duplication = (
+            stock.last_index,
+            stock.reference_counter,
+            stock.duplication,
+        )
+        self.facts = facts
 
     def declare(self, *facts: Any) -> Any:
         """experta's ``declare`` for facts made by :func:`new_fact`.

@@ -50,12 +50,14 @@ against the stock matcher). A rule experta cannot build, or one that would fail
 in the middle of matching, is refused with an :class:`UnsupportedRule` naming
 it when the network is built.
 
-Memories keep experta's own layout (lists of ``TokenInfo`` in joins, a set in
-conflict-set nodes, a dict in NOT nodes), plus :class:`AlphaMemory`'s ``tokens``
-and ``linked`` lists; :mod:`.snapshot` copies and restores them. A ``TokenInfo``
-a join or NOT node stores also carries the context it was made from
-(``cx_context``, never changed) and whether that holds names only
-(``cx_plain``), so that memories are not turned back into dicts at every test.
+Memories keep experta's own layout (lists in joins, a set in conflict-set
+nodes, a dict in NOT nodes), plus :class:`AlphaMemory`'s ``tokens`` and
+``linked`` lists; :mod:`.snapshot` copies and restores them. What a join or NOT
+node stores carries the context it was made from (``cx_context``, never changed)
+and whether that holds names only (``cx_plain``), so that memories are not
+turned back into dicts at every test; joins store a :class:`_Held` rather than
+experta's ``TokenInfo`` of frozensets, which is costly to make and only ever
+compared.
 
 The network holds experta's own node and test classes, never subclasses of
 them, so the matcher tells them apart by ``type(x) is ...``: experta's classes
@@ -717,16 +719,43 @@ def _names_only(context: Mapping[Any, Any]) -> bool:
     return True
 
 
+class _Held:
+    """What a join remembers of a token: its facts and its context, as they are.
+
+    experta remembers a ``TokenInfo`` of two frozensets, which hashes every fact
+    in the context (a Python call each) for every token a join stores; a join
+    only ever compares what it holds, to take a token back out. Two of these are
+    equal when their facts and contexts are: what the frozensets would say.
+    Tokens are never changed, so their set and dict are kept, not copied.
+    """
+
+    __slots__ = ("cx_context", "cx_plain", "data")
+
+    def __init__(self, data: Any, context: dict[Any, Any], plain: bool):
+        self.data = data
+        self.cx_context = context
+        self.cx_plain = plain
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _Held)
+            and (self.data is other.data or self.data == other.data)
+            and (self.cx_context is other.cx_context or self.cx_context == other.cx_context)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # held in lists only
+
+
 def _fast_join(node: Any, touched: dict[int, Any]) -> None:
     """experta's OrdinaryMatchNode activation, without its logging calls and token re-validation.
 
     The node marks itself as holding memory (for ``reset``), and its left port
     links it to its alpha memory first when it is unlinked (see
-    :class:`AlphaMemory`). The memories are experta's own lists of
-    ``TokenInfo``, read through the node on every call: a snapshot may have put
-    new lists in place. Each ``TokenInfo`` also keeps the context it was made
-    from (``cx_context``; tokens are never changed) and whether that holds only
-    names (``cx_plain``), so that a pair is not rebuilt into a dict each time.
+    :class:`AlphaMemory`). The memories are experta's lists, read through the
+    node on every call (a snapshot may have put new lists in place), of
+    :class:`_Held` tokens: the context each was made from (``cx_context``;
+    tokens are never changed) and whether that holds only names (``cx_plain``),
+    so that a pair is not rebuilt into a dict each time.
 
     experta's join test (``SameContextCheck``) walks every binding of the left
     context; for two contexts of names only the shared names decide it, and
@@ -743,9 +772,7 @@ def _fast_join(node: Any, touched: dict[int, Any]) -> None:
         touched[node_key] = node
         context = token.context
         plain = _names_only(context)
-        info = _new_tuple(TokenInfo, (frozenset(token.data), frozenset(context.items())))  # token.to_info()
-        info.cx_context = context
-        info.cx_plain = plain
+        info = _Held(token.data, context, plain)
         branch = node.left_memory if left_side else node.right_memory
         if token.tag is _VALID:
             branch.append(info)

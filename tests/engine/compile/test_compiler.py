@@ -300,3 +300,21 @@ def test_the_run_loop_fires_in_the_strategys_order_and_stops_at_steps(make_kb):
     engine.run = lambda steps=float("inf"), run=engine.run: run(steps=1)  # a run of one step
     assert fired(session.consult(patient).firings) == ["high"]
     assert [a.rule.cx_rule.id for a in engine.agenda.activations] == ["low"]  # still waiting
+
+
+def test_the_compiled_fact_list_numbers_and_refuses_duplicates_as_experta_does():
+    from cicatrix.engine.compile.compat import Fact, FactList
+    from cicatrix.engine.compile.compiler import CompiledFactList, new_fact
+
+    a_class, b_class = type("T_a", (Fact,), {}), type("T_b", (Fact,), {})
+    values = [(a_class, {"x": 1}), (b_class, {"x": 1}), (a_class, {"x": 1}), (a_class, {"x": [1, 2]}), (a_class, {})]
+    stock, compiled = FactList(), CompiledFactList()
+    out_stock = [stock.declare(cls(**v)) for cls, v in values]
+    out_compiled = [compiled.declare(new_fact(cls, v)) for cls, v in values]
+    assert (
+        [f and f["__factid__"] for f in out_compiled]
+        == [f and f["__factid__"] for f in out_stock]
+        == [0, 1, None, 2, 3]
+    )
+    assert compiled.reference_counter == stock.reference_counter and compiled.last_index == stock.last_index
+    assert [dict(f) for f in compiled.added] == [dict(f) for f in stock.added]

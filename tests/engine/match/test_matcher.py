@@ -150,3 +150,25 @@ def test_bundled_kb_and_examples_agree_under_both_matchers(kb):
         a, b = plan(stock, patient), plan(incremental, patient)
         assert _firings(a) == _firings(b), path.name
         assert to_dict(a) == to_dict(b), path.name
+
+
+def test_what_a_join_holds_compares_as_experta_token_infos_would():
+    # A join takes a token back out of its memory by equality: equal facts and
+    # equal contexts, whether or not they are the very same objects.
+    import pytest
+
+    from cicatrix.engine.compile.compat import Fact
+    from cicatrix.engine.match.matcher import _Held
+
+    a, b = Fact(x=1), Fact(x=2)
+    held = _Held({a}, {"v_x": 1, "f_0": a}, True)
+    assert held == _Held({Fact(x=1)}, {"f_0": Fact(x=1), "v_x": 1}, True)
+    assert held == _Held(frozenset({a}), {"v_x": 1, "f_0": a}, True)
+    assert held != _Held({b}, {"v_x": 1, "f_0": a}, True)
+    assert held != _Held({a}, {"v_x": 2, "f_0": a}, True)
+    assert held != ({a}, {"v_x": 1, "f_0": a})
+    held_list = [_Held({b}, {"v_x": 2}, True), held]
+    held_list.remove(_Held({a}, {"v_x": 1, "f_0": a}, True))
+    assert held_list == [_Held({b}, {"v_x": 2}, True)]
+    with pytest.raises(TypeError):
+        hash(held)  # kept in lists only
