@@ -1,6 +1,6 @@
 """Real-knowledge-base throughput: this tree's `cicatrix batch` against another commit's, side by side.
 
-Run:  python benchmarks/throughput.py [--against a5d2bd8] [--patients 2000] [--rounds 3]
+Run:  python benchmarks/throughput.py [--against a5d2bd8] [--this REV] [--patients 2000] [--rounds 3] [--parts]
 
 Both trees consult the same generated patients (benchmarks/batch.py's generator,
 fixed seed) with `cicatrix batch --jobs 1`, each with its own bundled knowledge
@@ -15,6 +15,11 @@ through a `cicatrix` link put first on PYTHONPATH (the package maps the reposito
 root to `cicatrix`), so nothing is installed. When both knowledge bases have the
 same digest, the outputs must be byte-identical, or the run fails: a faster engine
 must not change a plan.
+
+``--parts`` then shows where this tree's consultation goes: a child process
+consults the same patients as a batch worker does (knowledge base compiled once,
+then exempted from cyclic collection) and times each step with CPU time: reading
+the record, the engine, resolving the plan, and the JSON line.
 """
 
 from __future__ import annotations
@@ -72,6 +77,52 @@ def _batch_cpu(env: dict[str, str], patients: Path, out: Path) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+# A batch worker's steps, timed one by one over the patients (argv[1], JSON lines).
+PARTS = """
+import gc, json, sys, time
+from cicatrix.commands.batch import _dumps
+from cicatrix.engine.compile.compiler import compile_kb
+from cicatrix.engine.knowledge.cache import load_cached
+from cicatrix.engine.patient.reader import from_data
+from cicatrix.engine.resolve.contract import to_dict
+from cicatrix.engine.resolve.resolver import resolve
+from cicatrix.engine.session.session import Session
+kb = load_cached(None)
+session = Session(compile_kb(kb))
+people = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+for person in people[:20]:
+    patient = from_data(person, kb)
+    _dumps(to_dict(resolve(kb, patient, session.consult(patient))))
+gc.collect()
+gc.freeze()
+clock = time.process_time
+spent = [0.0, 0.0, 0.0, 0.0]
+for person in people:
+    t0 = clock()
+    patient = from_data(person, kb)
+    t1 = clock()
+    consultation = session.consult(patient)
+    t2 = clock()
+    result = resolve(kb, patient, consultation)
+    t3 = clock()
+    _dumps(to_dict(result))
+    t4 = clock()
+    for i, took in enumerate((t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+        spent[i] += took
+print(json.dumps([x / len(people) for x in spent]))
+"""
+
+
+def _parts(env: dict[str, str], patients: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", PARTS, str(patients)], env=env, check=True, capture_output=True)
+    spent = json.loads(done.stdout)
+    total = sum(spent)
+    print(f"\nwhere a consultation of this tree goes (CPU, in one process, {total * 1000:.2f} ms in all):")
+    names = ("reading the record", "the engine", "resolving the plan", "the JSON line")
+    for name, took in zip(names, spent, strict=True):
+        print(f"  {name:<20} {took * 1000:>6.2f} ms {took / total:>6.0%}")
+
+
 def _digest(out: Path) -> str:
     first = out.read_text(encoding="utf-8").split("\n", 1)[0]
     return json.loads(first).get("kb", {}).get("digest", "")
@@ -85,6 +136,7 @@ def main() -> None:
     )
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--parts", action="store_true", help="then show where this tree's consultation goes")
     args = parser.parse_args()
     rng = random.Random(20261202)
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,6 +177,8 @@ def main() -> None:
                 sys.exit(1)
         else:
             print("the knowledge bases differ (another digest): outputs not compared")
+        if args.parts:
+            _parts(trees["this tree"], many)
 
 
 if __name__ == "__main__":
