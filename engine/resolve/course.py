@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..knowledge.model import CourseSpec, KnowledgeBase, Phase
+from ..common.memo import derived
+from ..knowledge.model import CourseSpec, KnowledgeBase, OrderRule, Phase
 from .result import CourseItem, CoursePhase, Problem, Recommendation
 
 
@@ -65,6 +66,27 @@ def _length(spec: CourseSpec) -> int | None:
     return spec.weeks
 
 
+def _order(kb: KnowledgeBase) -> list[tuple[OrderRule, frozenset[str], frozenset[str]]]:
+    """Each ordering rule with the catalogue ids its ``first`` and its ``then`` select.
+
+    The selections depend on the catalogue alone, and every plan asks them for
+    every pair of its items, so they are made once per knowledge base.
+    """
+    return derived(kb, _selections)
+
+
+def _selections(kb: KnowledgeBase) -> list[tuple[OrderRule, frozenset[str], frozenset[str]]]:
+    ts = kb.treatments
+    return [
+        (
+            rule,
+            frozenset(tid for tid, t in ts.items() if rule.first.matches(t)),
+            frozenset(tid for tid, t in ts.items() if rule.then.matches(t)),
+        )
+        for rule in kb.plan.order
+    ]
+
+
 def _place(kb: KnowledgeBase, phase: Phase, items: list[_Entry], start: int, placed: list[_Entry]) -> None:
     """Earliest starts for one phase's items: its start, gradual spacing, then every ordering rule."""
     gradual = [e for e in items if e.spec.gradual]
@@ -74,11 +96,11 @@ def _place(kb: KnowledgeBase, phase: Phase, items: list[_Entry], start: int, pla
         moved = False
         for e in items:
             earliest = e.start
-            for rule in kb.plan.order:
-                if not rule.then.matches(kb.treatments[e.id]):
+            for rule, firsts, thens in _order(kb):
+                if e.id not in thens:
                     continue
                 for before in (*placed, *items):
-                    if before is not e and rule.first.matches(kb.treatments[before.id]):
+                    if before is not e and before.id in firsts:
                         earliest = max(earliest, before.end + rule.gap_weeks)
             length = _length(e.spec)
             end = earliest + (length or 0)
@@ -177,12 +199,12 @@ def order_violations(kb: KnowledgeBase, course: Iterable[CoursePhase]) -> list[s
     for ph, i in items:
         if i.start_week < ph.start_week or i.end_week < i.start_week:
             found.append(f"{i.id} runs weeks {i.start_week}-{i.end_week}, outside its phase {ph.id}")
-    for rule in kb.plan.order:
+    for rule, firsts, thens in _order(kb):
         for _, later in items:
-            if not rule.then.matches(kb.treatments[later.id]):
+            if later.id not in thens:
                 continue
             for _, first in items:
-                if first is later or not rule.first.matches(kb.treatments[first.id]):
+                if first is later or first.id not in firsts:
                     continue
                 if later.start_week < first.end_week + rule.gap_weeks:
                     found.append(

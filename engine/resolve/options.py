@@ -108,13 +108,11 @@ def outright(
     by_treatment: dict[str, list[Exclusion]] = {}
     for e in exclusions:
         by_treatment.setdefault(e.treatment, []).append(e)
+    groups = tuple(groups)
+    offered = {g.id: {c for o in options.get(g.id, {}).values() for c in o.components} for g in groups}
     out = {}
     for tid, found in by_treatment.items():
-        usable = [
-            g
-            for g in groups
-            if any(tid in o.components for o in options.get(g.id, {}).values()) and not any(e.covers(g) for e in found)
-        ]
+        usable = [g for g in groups if tid in offered[g.id] and not any(e.covers(g) for e in found)]
         if not usable:
             out[tid] = found
     return out

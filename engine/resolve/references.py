@@ -31,11 +31,9 @@ def works(kb: KnowledgeBase, ref: str) -> tuple[str, ...]:
 def number(kb: KnowledgeBase, result: Result) -> tuple[Reference, ...]:
     """Every work the plan cites, numbered in reading order, with what cites it."""
     cited_as: dict[str, list[str]] = {}
-    for ref in _in_reading_order(result):
+    for ref in dict.fromkeys(_in_reading_order(result)):  # each citation once, where it is first met
         for wid in works(kb, ref):
-            seen = cited_as.setdefault(wid, [])
-            if ref not in seen:
-                seen.append(ref)
+            cited_as.setdefault(wid, []).append(ref)
     out = []
     for n, (wid, refs) in enumerate(cited_as.items(), 1):
         pub = kb.publications.get(wid)

@@ -9,10 +9,10 @@ alone, which is what lets ``trace replay`` re-resolve a recorded consultation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ..common.memo import derived
 from ..knowledge.model import SEVERITIES, TIERS, KnowledgeBase
 from ..patient.reader import PatientInput
 from ..session.records import Consultation
@@ -158,10 +158,25 @@ def plan(session: Session, patient: PatientInput) -> Result:
     return resolve(session.kb, patient, session.consult(patient))
 
 
-def _sources(kb: KnowledgeBase, rule_ids: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The documents the rules cite, and the same with their section anchors."""
-    refs = [ref for rid in rule_ids for ref in kb.rule(rid).sources]
-    return tuple(sorted({r.split("#", 1)[0] for r in refs})), tuple(sorted(set(refs)))
+def _sources(kb: KnowledgeBase, rule_ids: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The documents the rules cite, and the same with their section anchors.
+
+    The same sets of rules come back plan after plan, so the answers are kept per
+    knowledge base (a bounded memory: it starts again when full).
+    """
+    known = derived(kb, _no_sources)
+    found = known.get(rule_ids)
+    if found is None:
+        refs = [ref for rid in rule_ids for ref in kb.rule(rid).sources]
+        found = tuple(sorted({r.split("#", 1)[0] for r in refs})), tuple(sorted(set(refs)))
+        if len(known) >= 10_000:
+            known.clear()
+        known[rule_ids] = found
+    return found
+
+
+def _no_sources(kb: KnowledgeBase) -> dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]]:
+    return {}
 
 
 def _targets(p: Proposal, present: set[str] | None) -> tuple[str, ...]:
@@ -227,15 +242,16 @@ def _avoidances(
     for tid in sorted(avoided, key=lambda t: (kb.treatments[t].order, t)):
         p = avoided[tid]
         rule_ids = unique(p.rules)
+        docs, refs = _sources(kb, rule_ids)
         out.append(
             Avoidance(
                 id=tid,
                 title=kb.treatments[tid].title,
                 reason=merge_texts(p.texts),
                 rules=rule_ids,
-                sources=_sources(kb, rule_ids)[0],
+                sources=docs,
                 proposed_by=unique(recommended[tid].rules) if tid in recommended else (),
-                citations=_sources(kb, rule_ids)[1],
+                citations=refs,
             )
         )
     return tuple(out)
@@ -252,6 +268,7 @@ def _left_out(kb: KnowledgeBase, proposals: Proposals) -> tuple[LeftOut, ...]:
             continue
         p, t = proposals.left_out[tid], kb.treatments[tid]
         rule_ids = unique(p.rules)
+        docs, refs = _sources(kb, rule_ids)
         out.append(
             LeftOut(
                 tid,
@@ -259,9 +276,9 @@ def _left_out(kb: KnowledgeBase, proposals: Proposals) -> tuple[LeftOut, ...]:
                 tuple(p.constraints),
                 merge_texts(p.texts),
                 rule_ids,
-                _sources(kb, rule_ids)[0],
+                docs,
                 (t.downtime_min, t.downtime_max),
-                _sources(kb, rule_ids)[1],
+                refs,
             )
         )
     return tuple(out)

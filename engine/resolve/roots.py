@@ -10,6 +10,8 @@ record alone, so replaying a trace finds the same links.
 
 from __future__ import annotations
 
+from collections import deque
+
 from ..session.records import Consultation
 
 
@@ -28,22 +30,35 @@ def roots(consultation: Consultation, template: str) -> tuple[dict[int, frozense
     writes: dict[int, list[str]] = {}  # firing -> facts it asserted (new or already known)
     by_seq = {}
     for firing in consultation.firings:
-        by_seq[firing.seq] = firing
+        seq = firing.seq
+        by_seq[seq] = firing
         for m in firing.matched:
-            readers.setdefault(m, []).append(firing.seq)
-        writes[firing.seq] = [a.fact or a.same_as for a in firing.actions if (a.fact or a.same_as) in fact_roots]
-    pending = list(by_seq)
+            readers.setdefault(m, []).append(seq)
+        written = []
+        for a in firing.actions:
+            fid = a.fact or a.same_as
+            if fid in fact_roots:
+                written.append(fid)
+        writes[seq] = written
+    pending = deque(by_seq)
     while pending:
-        seq = pending.pop(0)
-        found = set().union(*(fact_roots[m] for m in by_seq[seq].matched if m in fact_roots))
-        if seq in under and found <= under[seq]:
+        seq = pending.popleft()
+        found: set[str] = set()
+        for m in by_seq[seq].matched:
+            if m in fact_roots:
+                found |= fact_roots[m]
+        before = under.get(seq)
+        if before is not None and found <= before:
             continue
-        under[seq] = under.get(seq, set()) | found
+        mine = under[seq] = found if before is None else before | found
         for fid in writes[seq]:
-            if not under[seq] <= fact_roots[fid]:
-                fact_roots[fid] |= under[seq]
+            if not mine <= fact_roots[fid]:
+                fact_roots[fid] |= mine
                 pending.extend(r for r in readers.get(fid, ()) if r in under)  # already seen: look again
     return (
-        {seq: frozenset(r) for seq, r in under.items()},
-        {fid: frozenset(r) for fid, r in fact_roots.items()},
+        {seq: frozenset(r) if r else _NONE for seq, r in under.items()},
+        {fid: frozenset(r) if r else _NONE for fid, r in fact_roots.items()},
     )
+
+
+_NONE: frozenset[str] = frozenset()

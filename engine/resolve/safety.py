@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from ..common.memo import derived
 from ..knowledge.model import KnowledgeBase
 from .course import order_violations
 from .proposals import Proposal, Proposals
@@ -165,17 +166,15 @@ class _Names:
 
 
 _TEXTS_KEPT = 20_000
-_BY_KB: dict[int, tuple[KnowledgeBase, _Names]] = {}
 
 
 def _catalogue_names(kb: KnowledgeBase) -> _Names:
-    """The names of this knowledge base's catalogue, made once per knowledge base object."""
-    held = _BY_KB.get(id(kb))
-    if held is None or held[0] is not kb:
-        if len(_BY_KB) >= 8:
-            _BY_KB.clear()
-        held = _BY_KB[id(kb)] = (kb, _Names(tuple((t.id, n) for t in kb.treatments.values() for n in t.mentions)))
-    return held[1]
+    """The names of this knowledge base's catalogue, made once per knowledge base."""
+    return derived(kb, _names_of)
+
+
+def _names_of(kb: KnowledgeBase) -> _Names:
+    return _Names(tuple((t.id, n) for t in kb.treatments.values() for n in t.mentions))
 
 
 def _check_plan(result: Result, kb: KnowledgeBase, recommended: set[str], excluded: set[str]) -> None:

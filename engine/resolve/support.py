@@ -22,23 +22,23 @@ def supported_firings(consultation: Consultation, struck: frozenset[str] = froze
     facts = {f.id: f for f in consultation.facts}
     # Left out for a preference strikes a treatment out of this plan just as avoiding it does;
     # a scoped exclusion does not, since the treatment stands for the other problems.
-    avoided = {
-        a.treatment for f in consultation.firings for a in f.actions if a.kind in ("avoid", "leave_out") and not a.scope
-    } | struck
-    depends: dict[int, set[str]] = {
-        f.seq: {facts[m].values["treatment"] for m in f.matched if facts[m].template == "recommend"}
-        for f in consultation.firings
-    }
+    avoided = set(struck)
+    recommends: list[tuple[int, str]] = []  # (firing, treatment) of every recommendation
+    depends: dict[int, set[str]] = {}  # firing -> the recommended treatments it matched (if any)
+    for f in consultation.firings:
+        for a in f.actions:
+            if a.kind == "recommend":
+                recommends.append((f.seq, a.treatment))
+            elif a.kind in ("avoid", "leave_out") and not a.scope:
+                avoided.add(a.treatment)
+        needs = {facts[m].values["treatment"] for m in f.matched if facts[m].template == "recommend"}
+        if needs:
+            depends[f.seq] = needs
+    recommends = [(seq, t) for seq, t in recommends if t not in avoided]
     valid = {f.seq for f in consultation.firings}
     while True:
-        standing = {
-            a.treatment
-            for f in consultation.firings
-            if f.seq in valid
-            for a in f.actions
-            if a.kind == "recommend" and a.treatment not in avoided
-        }
-        still = {seq for seq in valid if depends[seq] <= standing}
+        standing = {t for seq, t in recommends if seq in valid}
+        still = {seq for seq in valid if seq not in depends or depends[seq] <= standing}
         if still == valid:
             break
         valid = still

@@ -29,6 +29,12 @@ def merge_texts(actions: Iterable[ActionRecord], *, separate: bool = False) -> A
     the first area. ... on the second area."); instead the words its variables
     became are gathered: "... on the first and second areas".
     """
+    actions = actions if isinstance(actions, (list, tuple)) else list(actions)
+    if len(actions) == 1 and not actions[0].labels:  # the common case: one text, nothing to gather
+        text = actions[0].template or actions[0].text
+        if "{$" not in text:
+            texts = [text] if text else []
+            return texts if separate else " ".join(texts)
     groups: dict[str, dict[str, list[str]]] = {}
     for action in actions:
         words = groups.setdefault(action.template or action.text, {})
