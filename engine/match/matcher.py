@@ -913,10 +913,34 @@ class _NodeActivation(Activation):
 
     def __init__(self, rule: Any, facts: frozenset[Any], context: dict[str, Any]):
         self.rule = rule
-        self.facts = set(facts)
+        self.facts = facts  # experta copies them into a set; nothing changes them
         self.facts_key = facts
         self.key = None
         self.context = context
+
+
+class _Matched:
+    """What a conflict-set node remembers of a match, hashed by its facts alone.
+
+    experta remembers a ``TokenInfo`` whose frozenset of context items hashes
+    every matched fact through a Python call, once per match. The memory only
+    asks whether it holds an equal match (to skip a repeat, or to take one back
+    out): hashing the facts' frozenset (whose members' hashes the token's set
+    already holds) is enough, and equality is still facts and context, as experta's.
+    """
+
+    __slots__ = ("context", "data", "hash")
+
+    def __init__(self, data: frozenset[Any], context: dict[Any, Any]):
+        self.data = data
+        self.context = context
+        self.hash = hash(data)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Matched) and self.data == other.data and self.context == other.context
 
 
 def _fast_conflict_set(node: Any, dirty: dict[int, Any], touched: dict[int, Any], budget: list[int]) -> None:
@@ -935,8 +959,9 @@ def _fast_conflict_set(node: Any, dirty: dict[int, Any], touched: dict[int, Any]
         budget[0] += 1
         if budget[0] > MAX_MATCHES:
             _too_many(node)
-        info = _new_tuple(TokenInfo, (frozenset(token.data), frozenset(token.context.items())))  # token.to_info()
-        activation = _NodeActivation(rule, info.data, {k: v for k, v in token.context.items() if isinstance(k, str)})
+        context = token.context
+        info = _Matched(frozenset(token.data), context)
+        activation = _NodeActivation(rule, info.data, {k: v for k, v in context.items() if isinstance(k, str)})
         if token.tag is _VALID:
             if info not in node.memory:
                 node.memory.add(info)

@@ -210,6 +210,9 @@ class Session:
         return {"fact": record.id}
 
     def _act(self, rule: Rule, action: Action, bindings: Mapping[str, Any], seq: int) -> ActionRecord:
+        if action.kind == "assert":  # no text: the fact is the record
+            values = {k: _thaw(self._value(v, bindings)) for k, v in action.values.items()}
+            return ActionRecord("assert", **self._declare(rule, action.template, values, seq))
         labels = self._labels(rule, action.text, bindings)
         text = fill(action.text, labels)
         words = {"template": action.text, "labels": labels}
@@ -241,9 +244,6 @@ class Session:
                 sequence=sequence,
                 **words,  # so a combination's text merges across firings like any other
             )
-        if action.kind == "assert":
-            values = {k: _thaw(self._value(v, bindings)) for k, v in action.values.items()}
-            return ActionRecord("assert", **self._declare(rule, action.template, values, seq))
         if action.kind == "alert":
             return ActionRecord("alert", text=text, alert=str(action.target), severity=action.severity, **words)
         return ActionRecord("note", text=text, **words)
