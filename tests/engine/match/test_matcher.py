@@ -172,3 +172,18 @@ def test_what_a_join_holds_compares_as_experta_token_infos_would():
     assert held_list == [_Held({b}, {"v_x": 2}, True)]
     with pytest.raises(TypeError):
         hash(held)  # kept in lists only
+
+
+def test_what_a_conflict_set_node_remembers_is_found_again_by_facts_and_context():
+    # The node skips a match it already holds and takes one back out by equality:
+    # the same facts and the same bindings, whichever objects carry them.
+    from cicatrix.engine.compile.compat import Fact
+    from cicatrix.engine.match.matcher import _Matched
+
+    a, b = Fact(x=1), Fact(x=2)
+    memory = {_Matched(frozenset({a, b}), {"f_0": a, "f_1": b})}
+    assert _Matched(frozenset({Fact(x=1), Fact(x=2)}), {"f_0": Fact(x=1), "f_1": Fact(x=2)}) in memory
+    assert _Matched(frozenset({a, b}), {"f_0": b, "f_1": a}) not in memory  # the same facts, matched the other way
+    assert _Matched(frozenset({a}), {"f_0": a}) not in memory
+    memory.remove(_Matched(frozenset({a, b}), {"f_0": a, "f_1": b}))
+    assert not memory
