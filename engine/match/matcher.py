@@ -69,7 +69,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from contextlib import suppress
-from functools import update_wrapper
+from functools import partial, update_wrapper
 from itertools import pairwise
 from typing import Any
 
@@ -119,8 +119,10 @@ RANGE_CELLS = 64  # a field's ranges are indexed while they fill at most this ma
 
 _VALID = Token.TagType.VALID
 _INVALID = Token.TagType.INVALID
-_make_token = Token._make  # a token without experta's re-validation of facts it already holds
 _new_tuple = tuple.__new__  # with TokenInfo: a TokenInfo of frozensets made here, without its Python constructor
+# A token from (tag, data, context), without experta's re-validation of facts it already holds;
+# namedtuple's _make would add a Python call to every token made.
+_make_token = partial(_new_tuple, Token)
 
 
 def _walk(root: Any) -> list[Any]:
