@@ -901,48 +901,32 @@ def _fast_not(node: Any, touched: dict[int, Any]) -> None:
 
 
 class _NodeActivation(Activation):
-    """An activation hashed by its facts alone, for the sets of its own conflict-set node.
+    """An activation hashed without its rule, for the sets of its own conflict-set node.
 
     experta hashes an activation by its rule, facts and context, building two
-    frozensets and hashing the rule's structure each time: a tenth of matching.
-    In one node's ``added`` and ``removed`` sets every activation has the same
-    rule, and equal activations have equal facts, so the (cached) hash of the
-    facts is a valid hash there; equality stays experta's.
+    frozensets and hashing the rule's structure each time it is looked up. In one
+    node's ``added`` and ``removed`` sets every activation has the same rule, so
+    the facts and the context decide; the context's frozenset is the one the
+    node's memory already made for the match (when the context holds names
+    only), and the hash is made once. The facts alone would not do: one rule
+    can match the same facts many ways (patterns of one template swapping
+    facts), and those would all collide. Equality stays experta's.
     """
 
-    def __hash__(self) -> int:
-        return hash(self.facts_key)
-
-    def __init__(self, rule: Any, facts: frozenset[Any], context: dict[str, Any]):
+    def __init__(self, rule: Any, facts: frozenset[Any], context: dict[str, Any], items: frozenset[Any] | None):
         self.rule = rule
         self.facts = facts  # experta copies them into a set; nothing changes them
-        self.facts_key = facts
         self.key = None
         self.context = context
-
-
-class _Matched:
-    """What a conflict-set node remembers of a match, hashed by its facts alone.
-
-    experta remembers a ``TokenInfo`` whose frozenset of context items hashes
-    every matched fact through a Python call, once per match. The memory only
-    asks whether it holds an equal match (to skip a repeat, or to take one back
-    out): hashing the facts' frozenset (whose members' hashes the token's set
-    already holds) is enough, and equality is still facts and context, as experta's.
-    """
-
-    __slots__ = ("context", "data", "hash")
-
-    def __init__(self, data: frozenset[Any], context: dict[Any, Any]):
-        self.data = data
-        self.context = context
-        self.hash = hash(data)
+        self.cx_items = items  # frozenset(context.items()) if already made, else None
+        self.cx_hash: int | None = None
 
     def __hash__(self) -> int:
-        return self.hash
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Matched) and self.data == other.data and self.context == other.context
+        found = self.cx_hash
+        if found is None:
+            items = self.cx_items if self.cx_items is not None else frozenset(self.context.items())
+            found = self.cx_hash = hash((self.facts, items))
+        return found
 
 
 def _fast_conflict_set(node: Any, dirty: dict[int, Any], touched: dict[int, Any], budget: list[int]) -> None:
@@ -962,8 +946,10 @@ def _fast_conflict_set(node: Any, dirty: dict[int, Any], touched: dict[int, Any]
         if budget[0] > MAX_MATCHES:
             _too_many(node)
         context = token.context
-        info = _Matched(frozenset(token.data), context)
-        activation = _NodeActivation(rule, info.data, {k: v for k, v in context.items() if isinstance(k, str)})
+        items = frozenset(context.items())
+        info = _new_tuple(TokenInfo, (frozenset(token.data), items))  # token.to_info()
+        named = {k: v for k, v in context.items() if isinstance(k, str)}
+        activation = _NodeActivation(rule, info.data, named, items if len(named) == len(context) else None)
         if token.tag is _VALID:
             if info not in node.memory:
                 node.memory.add(info)

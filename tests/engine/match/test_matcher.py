@@ -174,16 +174,24 @@ def test_what_a_join_holds_compares_as_experta_token_infos_would():
         hash(held)  # kept in lists only
 
 
-def test_what_a_conflict_set_node_remembers_is_found_again_by_facts_and_context():
-    # The node skips a match it already holds and takes one back out by equality:
-    # the same facts and the same bindings, whichever objects carry them.
-    from cicatrix.engine.compile.compat import Fact
-    from cicatrix.engine.match.matcher import _Matched
+def test_activations_of_one_node_are_equal_by_facts_and_bindings_and_do_not_collide():
+    # A rule can match the same facts many ways (patterns of one template swapping
+    # facts); a node's sets hold thousands of such activations, which must neither
+    # be taken for one another nor share a hash (a set of them would go quadratic).
+    from itertools import permutations
 
-    a, b = Fact(x=1), Fact(x=2)
-    memory = {_Matched(frozenset({a, b}), {"f_0": a, "f_1": b})}
-    assert _Matched(frozenset({Fact(x=1), Fact(x=2)}), {"f_0": Fact(x=1), "f_1": Fact(x=2)}) in memory
-    assert _Matched(frozenset({a, b}), {"f_0": b, "f_1": a}) not in memory  # the same facts, matched the other way
-    assert _Matched(frozenset({a}), {"f_0": a}) not in memory
-    memory.remove(_Matched(frozenset({a, b}), {"f_0": a, "f_1": b}))
-    assert not memory
+    from cicatrix.engine.compile.compat import Fact
+    from cicatrix.engine.match.matcher import _NodeActivation
+
+    facts = [Fact(x=i) for i in range(6)]
+    data = frozenset(facts)
+
+    def made(order, share=True):
+        context = {f"f_{i}": f for i, f in enumerate(order)}
+        return _NodeActivation("rule", data, context, frozenset(context.items()) if share else None)
+
+    ways = [made(p) for p in permutations(facts)]
+    assert len({hash(a) for a in ways}) == len(ways) == 720
+    assert len(set(ways)) == 720
+    again = made(tuple(facts), share=False)  # the same match, its frozenset not handed over
+    assert again == ways[0] and hash(again) == hash(ways[0]) and again in set(ways)
