@@ -80,7 +80,7 @@ def _batch_cpu(env: dict[str, str], patients: Path, out: Path) -> float:
 # A batch worker's steps, timed one by one over the patients (argv[1], JSON lines).
 PARTS = """
 import gc, json, sys, time
-from cicatrix.commands.batch import _dumps
+from cicatrix.engine.common.jsonline import json_line
 from cicatrix.engine.compile.compiler import compile_kb
 from cicatrix.engine.knowledge.cache import load_cached
 from cicatrix.engine.patient.reader import from_data
@@ -92,7 +92,7 @@ session = Session(compile_kb(kb))
 people = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
 for person in people[:20]:
     patient = from_data(person, kb)
-    _dumps(to_dict(resolve(kb, patient, session.consult(patient))))
+    json_line(to_dict(resolve(kb, patient, session.consult(patient))))
 gc.collect()
 gc.freeze()
 clock = time.process_time
@@ -105,7 +105,7 @@ for person in people:
     t2 = clock()
     result = resolve(kb, patient, consultation)
     t3 = clock()
-    _dumps(to_dict(result))
+    json_line(to_dict(result))
     t4 = clock()
     for i, took in enumerate((t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
         spent[i] += took

@@ -146,6 +146,7 @@ def _dask_partition(
 def _consult_with(state: dict[str, Any], task: tuple[int, Any, Any, str]) -> tuple[int, str, str | None, Any]:
     """:func:`_consult` with the worker's knowledge base, session and ``record`` flag given."""
     from ..engine.common.errors import CicatrixError, Problem
+    from ..engine.common.jsonline import json_line
     from ..engine.documents.yamlio import Document
     from ..engine.patient.reader import from_data, from_document
     from ..engine.resolve.contract import to_dict
@@ -162,7 +163,7 @@ def _consult_with(state: dict[str, Any], task: tuple[int, Any, Any, str]) -> tup
         out = to_dict(result)
         row = _row(kb, result, out, source, line) if state.get("record") else None
         out["line"] = line
-        return line, _dumps(out), None, row
+        return line, json_line(out), None, row
     except CicatrixError as exc:
         found = [
             {"line": p.line if p.line is not None else line, "column": p.column, "path": p.path, "message": p.message}
@@ -173,7 +174,7 @@ def _consult_with(state: dict[str, Any], task: tuple[int, Any, Any, str]) -> tup
             (Problem(source, p.line if p.line is not None else line, p.column, p.path, p.message)).render()
             for p in exc.problems
         )
-        return line, _dumps(record), text, None
+        return line, json_line(record), text, None
 
 
 def _row(kb: Any, result: Any, result_json: dict[str, Any], source: str, line: int) -> Any:
@@ -183,16 +184,6 @@ def _row(kb: Any, result: Any, result_json: dict[str, Any], source: str, line: i
 
     name = "<stdin>" if source == "-" else source
     return encode(consultation(kb, result, result_json, render_json(result_json), name, line))
-
-
-def _dumps(record: dict[str, Any]) -> str:
-    """One JSON line, UTF-8 as it is; a lone surrogate (JSON's "\\ud800" can make one) stays escaped."""
-    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(record, separators=(",", ":"))
-    return text
 
 
 def _records(path: str, fmt: str, kb: Any) -> Iterator[tuple[int, Any, Any]]:
