@@ -30,6 +30,11 @@ COMPARED_PREFIX = "c_"  # experta context names of fields compared with a variab
 FACT_ID_KEY = "_fid"  # keeps two identical input facts (two equal items of a list) apart
 
 
+def fact_names(rule: KbRule) -> tuple[str, ...]:
+    """The context names of the facts a rule's ``when`` patterns match, in the author's order."""
+    return tuple(f"{FACT_PREFIX}{i}" for i in range(len(rule.when)))
+
+
 class FiringListener(Protocol):
     def on_fire(self, rule: KbRule, context: Mapping[str, Any]) -> None: ...
 
@@ -320,7 +325,7 @@ def _compile_rule(rule: KbRule, classes: Mapping[str, type], input_templates: fr
     checks: list[tuple[str, str, str]] = []
     for i, pattern in _join_order(rule, input_templates):
         fields = {c.field: _field_expr(c.tests, f"{COMPARED_PREFIX}{i}_{c.field}", checks) for c in pattern.constraints}
-        lhs.append(getattr(AS, f"{FACT_PREFIX}{i}") << classes[pattern.template](**fields))
+        lhs.append(getattr(AS, fact_names(rule)[i]) << classes[pattern.template](**fields))
     # Comparisons between variables run once every pattern has bound its values.
     lhs.extend(TEST(_compare_vars(op, left, right)) for op, left, right in checks)
     for pattern in rule.unless:
@@ -336,7 +341,7 @@ def _compile_rule(rule: KbRule, classes: Mapping[str, type], input_templates: fr
     # experta copies these onto the rule it makes of the action (functools.update_wrapper):
     # the run loop fires through cx_rule, the strategy orders by cx_fact_names.
     action.cx_rule = rule  # type: ignore[attr-defined]
-    action.cx_fact_names = tuple(f"{FACT_PREFIX}{i}" for i in range(len(rule.when)))  # type: ignore[attr-defined]
+    action.cx_fact_names = fact_names(rule)  # type: ignore[attr-defined]
     # experta inspects the action's signature each time it copies a rule (about
     # ten times per rule while building); a ready signature saves most of a cold start.
     action.__signature__ = _ACTION_SIGNATURE  # type: ignore[attr-defined]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 
 from ..common.memo import derived
 from ..knowledge.model import KnowledgeBase
@@ -102,14 +101,13 @@ def _texts(result: Result) -> Iterator[tuple[str, str]]:
         yield f"{step.id} how", step.how
 
 
-@lru_cache(maxsize=8)
 def _names(mentions: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
     """One pattern for every name in the catalogue, and the entries each name stands for.
 
     Whole words or phrases, any case, with an optional plural ('cream' finds
     'Creams'), longest first, so that 'night cream' is read as one name, never as
-    'cream'. Compiled once per catalogue: which entries are avoided changes from
-    one plan to the next, the names do not.
+    'cream'. Made once per knowledge base (:func:`_catalogue_names`): which
+    entries are avoided changes from one plan to the next, the names do not.
     """
     owners: dict[str, set[str]] = {}
     for tid, name in mentions:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..compile.compiler import FACT_ID_KEY, FACT_PREFIX, VAR_PREFIX, CompiledKB, compile_kb, new_fact
+from ..compile.compiler import FACT_ID_KEY, VAR_PREFIX, CompiledKB, compile_kb, fact_names, new_fact
 from ..knowledge.model import Action, KnowledgeBase, Rule, Var, catalogue_fact
 from ..knowledge.wording import fill, placeholders
 from ..match.matcher import IncrementalReteMatcher, TooManyMatches
@@ -43,7 +43,7 @@ def _context_names(rule: Rule, context: Mapping[str, Any]) -> tuple[tuple[str, .
     Every match of a compiled rule binds the same names (its patterns are one
     conjunction), so they are read once per rule rather than at every firing.
     """
-    facts = tuple(f"{FACT_PREFIX}{i}" for i in range(len(rule.when)))
+    facts = fact_names(rule)
     variables = tuple((k, k[len(VAR_PREFIX) :]) for k in sorted(context) if k.startswith(VAR_PREFIX))
     return facts, variables
 
